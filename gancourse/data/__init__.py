@@ -1,0 +1,1 @@
+"""Datasets: toy distributions with known modes, procedurally rendered glyphs, and real image sets."""
