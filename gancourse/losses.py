@@ -50,8 +50,6 @@ _GENERATOR_LOSSES = {"minimax": minimax_generator_loss, "nonsaturating": nonsatu
 
 def generator_loss(kind: str, fake_logits: torch.Tensor) -> torch.Tensor:
     """Return the generator loss named ``kind`` ('minimax' or 'nonsaturating') at ``fake_logits``."""
-    try:
-        fn = _GENERATOR_LOSSES[kind]
-    except KeyError:
-        raise ValueError(f"unknown generator loss {kind!r}; choose one of {sorted(_GENERATOR_LOSSES)}") from None
-    return fn(fake_logits)
+    if not isinstance(kind, str) or kind not in _GENERATOR_LOSSES:
+        raise ValueError(f"unknown generator loss {kind!r}; choose one of {sorted(_GENERATOR_LOSSES)}")
+    return _GENERATOR_LOSSES[kind](fake_logits)
