@@ -1,0 +1,27 @@
+"""Generators and discriminators, and the noise they start from."""
+
+from __future__ import annotations
+
+import torch
+
+from gancourse.models.mlp import MLPDiscriminator, MLPGenerator
+
+__all__ = ["MLPGenerator", "MLPDiscriminator", "sample_noise"]
+
+
+def sample_noise(
+    n: int,
+    z_dim: int,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """Return n noise vectors z ~ N(0, I), a float32 tensor of shape (n, z_dim).
+
+    Pass a seeded ``torch.Generator`` to draw the same z every time (e.g. a fixed z to watch G learn).
+    """
+    for name, value in (("n", n), ("z_dim", z_dim)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if device is None and generator is not None:
+        device = generator.device  # a CUDA generator can only fill a CUDA tensor
+    return torch.randn(n, z_dim, generator=generator, device=device)
