@@ -2,7 +2,7 @@
 #   make book   install what is needed, then build the HTML book (notebooks executed)
 #   make test   install what is needed, then unit tests + nbval on every notebook + the -W book build
 PYTHON ?= python3
-PIP    := $(PYTHON) -m pip
+PIP    := PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip
 
 .PHONY: install book test unit notebooks student times clean
 
@@ -11,7 +11,7 @@ install:
 	$(PIP) install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 
 book: install
-	$(PYTHON) -m jupyter_book.cli.main build . -W -n --keep-going
+	$(PYTHON) -c "import sys; from jupyter_book.cli.main import main; sys.exit(main())" build . -W -n --keep-going
 	@echo "The book is in _build/html/index.html"
 
 # Everything in one pytest run: unit tests, then nbval on every notebook, then the book build (-W).

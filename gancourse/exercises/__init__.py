@@ -1,0 +1,12 @@
+"""Exercise checks: each ``check_*`` passes on a right answer and raises ExerciseError naming the mistake.
+
+Student versions of the notebooks: ``python -m gancourse.exercises make-student SRC DEST``.
+"""
+
+from gancourse.exercises._check import ExerciseError
+from gancourse.exercises.ch01 import *  # noqa: F403
+from gancourse.exercises.ch01 import __all__ as _ch01
+from gancourse.exercises.ch02 import *  # noqa: F403
+from gancourse.exercises.ch02 import __all__ as _ch02
+
+__all__ = ["ExerciseError", *_ch01, *_ch02]

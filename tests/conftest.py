@@ -1,0 +1,30 @@
+"""Session-wide test settings: the quick profile, a headless Matplotlib, and the book build last."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Before anything imports matplotlib or starts a kernel: notebooks run by nbval inherit these too.
+os.environ.setdefault("GANCOURSE_PROFILE", "quick")
+os.environ.setdefault("MPLBACKEND", "agg")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers the suite uses."""
+    config.addinivalue_line(
+        "markers", "book: builds the whole Jupyter Book (slow; runs last; deselect with -m 'not book')"
+    )
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Move the book build after every other item, the notebooks collected by nbval included.
+
+    The build executes every notebook again; run last, it only starts once the unit tests and
+    nbval have passed or failed, so their failures are reported first and read more clearly.
+    """
+    book = [item for item in items if item.get_closest_marker("book") is not None]
+    if book:
+        rest = [item for item in items if item.get_closest_marker("book") is None]
+        items[:] = rest + book  # stable: keeps the relative order within each group
