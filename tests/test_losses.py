@@ -1,16 +1,24 @@
-"""losses: values at chosen logits against hand computation, stability at extreme logits, gradients."""
+"""losses: values at chosen logits and scores against hand computation, stability at extreme logits,
+gradients, weight clipping. (The gradient penalty has its own file, test_gradient_penalty.py.)"""
 
 import math
 
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from gancourse.losses import (
+    LOSS_KINDS,
+    clip_weights_,
     discriminator_loss,
     generator_loss,
+    hinge_discriminator_loss,
+    hinge_generator_loss,
     minimax_generator_loss,
     nonsaturating_generator_loss,
+    wasserstein_critic_loss,
+    wasserstein_generator_loss,
 )
 
 LOG2 = math.log(2.0)
@@ -123,12 +131,93 @@ def test_generator_loss_dispatch():
     fake = t(-1.0, 0.5)
     assert generator_loss("minimax", fake).item() == minimax_generator_loss(fake).item()
     assert generator_loss("nonsaturating", fake).item() == nonsaturating_generator_loss(fake).item()
+    # -mean(fake) = -(-1 + 0.5) / 2 = 0.25 for both the Wasserstein and the hinge generator loss.
+    assert generator_loss("wasserstein", fake).item() == pytest.approx(0.25)
+    assert generator_loss("hinge", fake).item() == pytest.approx(0.25)
     with pytest.raises(ValueError, match="minimax"):
         generator_loss("wasserstein-ish", fake)
 
 
+def test_loss_kinds_pair_each_discriminator_loss_with_its_generator_loss():
+    assert LOSS_KINDS == {
+        "nonsaturating": (discriminator_loss, nonsaturating_generator_loss),
+        "minimax": (discriminator_loss, minimax_generator_loss),
+        "wasserstein": (wasserstein_critic_loss, wasserstein_generator_loss),
+        "hinge": (hinge_discriminator_loss, hinge_generator_loss),
+    }
+
+
+# ---------------------------------------------------------------- Wasserstein and hinge
+
+def test_wasserstein_losses_by_hand():
+    real, fake = t(1.0, 2.0, 3.0), t(0.5, -1.5)
+    # mean f(fake) - mean f(real) = -0.5 - 2 = -2.5; the critic's estimate of W1 is its negative.
+    assert wasserstein_critic_loss(real, fake).item() == pytest.approx(-2.5)
+    assert wasserstein_generator_loss(fake).item() == pytest.approx(0.5)
+    # Only the difference of the means matters: shifting every score leaves the critic loss alone.
+    assert wasserstein_critic_loss(real + 7, fake + 7).item() == pytest.approx(-2.5)
+
+
+def test_hinge_losses_by_hand():
+    real, fake = t(2.0, 0.5, -1.0), t(-2.0, 0.0, 0.5)
+    # relu(1 - real) = (0, 0.5, 2): mean 5/6; relu(1 + fake) = (0, 1, 1.5): mean 5/6.
+    assert hinge_discriminator_loss(real, fake).item() == pytest.approx(5 / 3)
+    assert hinge_generator_loss(fake).item() == pytest.approx(0.5)
+    # Beyond the margins (real >= 1, fake <= -1) the loss is 0.
+    assert hinge_discriminator_loss(t(1.0, 4.0), t(-1.0, -9.0)).item() == 0.0
+
+
+def test_wasserstein_and_hinge_gradients():
+    real, fake = t(2.0, 0.5, -1.0, grad=True), t(-2.0, 0.0, dtype=torch.float32, grad=True)
+    wasserstein_critic_loss(real, fake).backward()
+    assert real.grad.tolist() == pytest.approx([-1 / 3] * 3)
+    assert fake.grad.tolist() == pytest.approx([1 / 2] * 2)
+    real.grad, fake.grad = None, None
+    hinge_discriminator_loss(real, fake).backward()
+    # No gradient for scores beyond their margin (real 2.0, fake -2.0); -1/n and +1/n elsewhere.
+    assert real.grad.tolist() == pytest.approx([0.0, -1 / 3, -1 / 3])
+    assert fake.grad.tolist() == pytest.approx([0.0, 1 / 2])
+    fake.grad = None
+    wasserstein_generator_loss(fake).backward()
+    assert fake.grad.tolist() == pytest.approx([-1 / 2, -1 / 2])
+
+
+# ---------------------------------------------------------------- weight clipping
+
+def test_clip_weights_bounds_every_parameter_and_keeps_the_rest():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+    with torch.no_grad():
+        net[0].weight.mul_(10)
+        net[1].running_var.fill_(3.0)
+    before = {name: p.detach().clone() for name, p in net.named_parameters()}
+    c = 0.05
+    assert clip_weights_(net, c) is None
+    for name, p in net.named_parameters():
+        old = before[name]
+        assert p.min() >= -c and p.max() <= c, name
+        inside = old.abs() <= c
+        assert torch.equal(p[inside], old[inside]), name  # in range: untouched
+        assert torch.equal(p[~inside], c * old[~inside].sign()), name  # out of range: on the bound
+    assert (before["0.weight"].abs() > c).any() and (before["0.weight"].abs() <= c).any()  # both cases occur
+    assert torch.equal(net[1].running_var, torch.full((8,), 3.0))  # buffers are not parameters
+
+
+@pytest.mark.parametrize("c", [0, -0.01, float("nan"), float("inf"), True, "0.01"])
+def test_clip_weights_rejects_a_bad_bound(c):
+    with pytest.raises(ValueError, match="positive finite"):
+        clip_weights_(nn.Linear(2, 1), c)
+
+
+def test_clip_weights_needs_a_module():
+    with pytest.raises(TypeError, match="nn.Module"):
+        clip_weights_([torch.zeros(2)], 0.01)
+
+
 @pytest.mark.parametrize("fn", [minimax_generator_loss, nonsaturating_generator_loss,
-                                lambda x: discriminator_loss(x, x)])
+                                wasserstein_generator_loss, hinge_generator_loss,
+                                lambda x: discriminator_loss(x, x), lambda x: wasserstein_critic_loss(x, x),
+                                lambda x: hinge_discriminator_loss(x, x)])
 def test_bad_logits_are_rejected(fn):
     with pytest.raises(TypeError, match="torch.Tensor"):
         fn([0.0, 1.0])
