@@ -8,5 +8,7 @@ from gancourse.exercises.ch01 import *  # noqa: F403
 from gancourse.exercises.ch01 import __all__ as _ch01
 from gancourse.exercises.ch02 import *  # noqa: F403
 from gancourse.exercises.ch02 import __all__ as _ch02
+from gancourse.exercises.ch03 import *  # noqa: F403
+from gancourse.exercises.ch03 import __all__ as _ch03
 
-__all__ = ["ExerciseError", *_ch01, *_ch02]
+__all__ = ["ExerciseError", *_ch01, *_ch02, *_ch03]

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import torch
 
+from gancourse.models.dcgan import DCGANDiscriminator, DCGANGenerator, critic, init_dcgan_weights_, summary
 from gancourse.models.mlp import MLPDiscriminator, MLPGenerator
 
-__all__ = ["MLPGenerator", "MLPDiscriminator", "sample_noise"]
+__all__ = [
+    "MLPGenerator",
+    "MLPDiscriminator",
+    "DCGANGenerator",
+    "DCGANDiscriminator",
+    "critic",
+    "init_dcgan_weights_",
+    "summary",
+    "sample_noise",
+]
 
 
 def sample_noise(
