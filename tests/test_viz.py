@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt  # tests/conftest.py selects the headless Agg backend
+import matplotlib.pyplot as plt  # conftest.py selects the headless Agg backend
 import numpy as np
 import pytest
 import torch

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+
+REPO = Path(__file__).resolve().parent
 
 # Before anything imports matplotlib or starts a kernel: notebooks run by nbval inherit these too.
 os.environ.setdefault("GANCOURSE_PROFILE", "quick")
 os.environ.setdefault("MPLBACKEND", "agg")
+# Kernels start in notebooks/: make them import the gancourse of the tree under test, whatever
+# checkout an editable install last pointed at.
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
 
 
 def pytest_configure(config: pytest.Config) -> None:
