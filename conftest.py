@@ -17,6 +17,17 @@ os.environ.setdefault("MPLBACKEND", "agg")
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
 
 
+@pytest.fixture
+def one_thread():
+    """Run torch on one thread: small layers gain nothing from a second, which stalls on a busy machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Register the markers the suite uses."""
     config.addinivalue_line(

@@ -8,10 +8,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
+from book_toc import toc_files
 
 REPO = Path(__file__).resolve().parents[1]
 HTML = REPO / "_build" / "html"
@@ -22,24 +21,6 @@ TIMEOUT_S = 3600  # every notebook is executed again; each takes up to 90 s in t
 JUPYTER_BOOK = [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())"]
 
 
-def _toc_files() -> list[str]:
-    """Return every file named in _toc.yml, root first, without suffix."""
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("root", "file") and isinstance(value, str):
-                    found.append(re.sub(r"\.(md|ipynb)$", "", value))
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return found
 
 
 def _report(log: str) -> str:
@@ -82,7 +63,7 @@ def test_book_builds_without_warnings():
     # index.html only redirects to the root page, and is written once (when missing), so it may be
     # older than this build; the pages themselves are all rewritten by an --all build.
     assert (HTML / "index.html").is_file(), f"no {HTML / 'index.html'} after the build\n{_report(log)}"
-    pages = {f: HTML / f"{f}.html" for f in _toc_files()}
+    pages = {f: HTML / f"{f}.html" for f in toc_files()}
     missing = [f for f, page in pages.items() if not page.is_file()]
     assert not missing, f"pages listed in _toc.yml without HTML output: {missing}\n{_report(log)}"
     stale = [f for f, page in pages.items() if page.stat().st_mtime < started - 1]

@@ -21,13 +21,7 @@ from gancourse.models.dcgan import IMAGE_SIZES
 SIZES = (28, 32, 64)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Run on one thread: these layers are small, and a second thread stalls badly on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _layers(model: nn.Module, kind: type | tuple[type, ...]) -> list[nn.Module]:

@@ -11,13 +11,7 @@ from gancourse.exercises.ch03 import check_dcgan_init, check_discriminator_block
 from gancourse.models import init_dcgan_weights_
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Run on one thread: these layers are small, and a second thread stalls badly on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _stub(*args, **kwargs):

@@ -15,6 +15,7 @@ from typing import Any, Iterator
 import nbformat
 import pytest
 import yaml
+from book_toc import toc_files
 
 from gancourse.exercises._check import ExerciseError
 from gancourse.exercises.student import BEGIN_SOLUTION, strip_solutions
@@ -69,24 +70,6 @@ def _repository() -> tuple[str, str]:
     return match.group(1), config["repository"].get("branch", "master")
 
 
-def _toc_files() -> set[str]:
-    """Return every file named in _toc.yml (the root included), without suffix."""
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("file", "root") and isinstance(value, str):
-                    found.add(str(Path(value).with_suffix("")) if Path(value).suffix in (".md", ".ipynb") else value)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return found
 
 
 # Headings: ATX headings outside fenced blocks (code fences, ```{directive}, :::, $$ math).
@@ -209,13 +192,13 @@ def test_imports_cell_sets_profile_and_seed(path: Path):
 @pytest.mark.parametrize("path", _notebook_params())
 def test_listed_in_toc(path: Path):
     entry = f"notebooks/{path.stem}"
-    assert entry in _toc_files(), f"{path.name} is not in _toc.yml: add `- file: {entry}` to a part"
+    assert entry in set(toc_files()), f"{path.name} is not in _toc.yml: add `- file: {entry}` to a part"
 
 
 # --- the toc, citations and the book's pages --------------------------------------------------
 
 def test_toc_entries_exist():
-    missing = [f for f in sorted(_toc_files())
+    missing = [f for f in sorted(set(toc_files()))
                if not any((REPO / f).with_suffix(s).is_file() for s in (".md", ".ipynb"))]
     assert not missing, f"_toc.yml names files that do not exist: {missing}"
 
