@@ -164,3 +164,71 @@ def test_sample_noise_respects_the_generator():
 def test_sample_noise_rejects_bad_sizes(n, z_dim):
     with pytest.raises(ValueError):
         sample_noise(n, z_dim)
+
+
+# --- discriminator options: normalisation and spectral normalisation --------------------------
+
+def test_discriminator_layer_norm_critic_has_no_batch_norm_and_is_per_sample():
+    D = MLPDiscriminator(2, hidden=(16, 8), norm="layer")
+    kinds = [type(m) for m in D.modules()]
+    assert kinds.count(nn.LayerNorm) == 2 and nn.BatchNorm1d not in kinds
+    assert [m.normalized_shape for m in D.modules() if isinstance(m, nn.LayerNorm)] == [(16,), (8,)]
+    # Per sample: a sample's score does not depend on the rest of the batch (train mode).
+    x = torch.randn(5, 2)
+    alone = torch.stack([D(x[i : i + 1])[0] for i in range(5)])
+    torch.testing.assert_close(D(x), alone)
+
+
+def test_discriminator_batch_norm_mixes_the_batch():
+    D = MLPDiscriminator(2, hidden=(16,), norm="batch").train()
+    assert any(isinstance(m, nn.BatchNorm1d) for m in D.modules())
+    x = torch.randn(6, 2)
+    # Shifting the whole batch by a constant changes nothing after batch norm (it subtracts the batch mean).
+    torch.testing.assert_close(D(x), D(x + torch.tensor([3.0, -2.0])), rtol=1e-4, atol=1e-4)
+
+
+def test_layer_norm_closed_form():
+    # hidden=(2,): LayerNorm of two features (a, b) is (+1, -1) * sign(a - b) (up to eps), then LeakyReLU(0.2).
+    D = MLPDiscriminator(2, hidden=(2,), norm="layer")
+    first, last = _linears(D)
+    with torch.no_grad():
+        first.weight.copy_(torch.eye(2))
+        first.bias.zero_()
+        last.weight.copy_(torch.tensor([[1.0, 1.0]]))
+        last.bias.zero_()
+    out = D(torch.tensor([[3.0, 1.0], [0.0, 5.0]]))
+    # row 0: (+1, -1) -> (1, -0.2) -> 0.8 ; row 1: (-1, +1) -> (-0.2, 1) -> 0.8
+    torch.testing.assert_close(out, torch.tensor([0.8, 0.8]), atol=1e-4, rtol=0)
+
+
+def test_spectral_norm_makes_every_layer_and_the_critic_1_lipschitz():
+    torch.manual_seed(0)
+    D = MLPDiscriminator(2, hidden=(64, 64), spectral_norm=True)
+    with torch.no_grad():  # large weights: without the normalisation the network would be far from 1-Lipschitz
+        for m in D.modules():
+            if isinstance(m, nn.Linear):
+                m.parametrizations.weight.original.mul_(10.0)
+    D.train()
+    for _ in range(30):  # one power iteration per training forward pass
+        D(torch.randn(8, 2))
+    D.eval()
+    sigmas = [torch.linalg.matrix_norm(m.weight.detach(), ord=2).item() for m in D.modules()
+              if isinstance(m, nn.Linear)]
+    assert len(sigmas) == 3 and all(abs(s - 1.0) < 1e-3 for s in sigmas), sigmas
+    x = (torch.randn(2_000, 2) * 3).requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(x).sum(), x)
+    assert grad.norm(dim=1).max() <= 1.0 + 1e-3  # the product of the layers' Lipschitz constants
+
+
+def test_spectral_norm_off_by_default_and_keeps_the_logit_shape():
+    D = MLPDiscriminator((1, 4, 4), hidden=(8,))
+    assert not any(hasattr(m, "parametrizations") for m in D.modules())
+    D_sn = MLPDiscriminator((1, 4, 4), hidden=(8,), spectral_norm=True, norm="layer")
+    assert D_sn(torch.randn(3, 1, 4, 4)).shape == (3,)
+
+
+@pytest.mark.parametrize(("kwargs", "error"), [({"norm": "instance"}, ValueError), ({"norm": "Layer"}, ValueError),
+                                                ({"spectral_norm": 1}, TypeError)])
+def test_discriminator_rejects_bad_options(kwargs, error):
+    with pytest.raises(error):
+        MLPDiscriminator(2, **kwargs)

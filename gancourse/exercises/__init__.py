@@ -10,5 +10,7 @@ from gancourse.exercises.ch02 import *  # noqa: F403
 from gancourse.exercises.ch02 import __all__ as _ch02
 from gancourse.exercises.ch03 import *  # noqa: F403
 from gancourse.exercises.ch03 import __all__ as _ch03
+from gancourse.exercises.ch04 import *  # noqa: F403
+from gancourse.exercises.ch04 import __all__ as _ch04
 
-__all__ = ["ExerciseError", *_ch01, *_ch02, *_ch03]
+__all__ = ["ExerciseError", *_ch01, *_ch02, *_ch03, *_ch04]

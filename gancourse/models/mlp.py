@@ -86,8 +86,18 @@ class MLPDiscriminator(nn.Module):
     """D: samples of shape (N, *in_shape) -> one logit per sample, shape (N,); LeakyReLU(0.2) hidden layers.
 
     D(x) = sigmoid(logit) is the probability that x is real. LeakyReLU keeps a gradient for
-    negative pre-activations, so the generator still gets a signal where D is confident.
+    negative pre-activations, so the generator still gets a signal where D is confident. The same
+    network serves as a Wasserstein *critic*: its raw score is then f(x), not a logit.
+
+    ``norm`` adds a normalisation after each hidden Linear: ``'layer'`` (LayerNorm, per sample, the
+    choice for a critic trained with a gradient penalty, Gulrajani et al., 2017) or ``'batch'``
+    (BatchNorm1d, which mixes the samples of a batch: a critic's gradient with respect to one input
+    then depends on the others, and the per-sample penalty no longer constrains what it should).
+    ``spectral_norm=True`` divides every Linear weight by its largest singular value, estimated by
+    one power iteration per training forward pass (Miyato et al., 2018).
     """
+
+    NORMS = (None, "layer", "batch")
 
     def __init__(
         self,
@@ -95,18 +105,39 @@ class MLPDiscriminator(nn.Module):
         hidden: Sequence[int] = (256, 256),
         *,
         negative_slope: float = 0.2,
+        norm: str | None = None,
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
         self.in_shape = _as_shape("in_shape", in_shape)
+        if norm not in self.NORMS:
+            raise ValueError(
+                f"norm must be None, 'layer' or 'batch', got {norm!r}; a critic trained with a gradient "
+                "penalty should use 'layer' (or None), never 'batch'"
+            )
+        if not isinstance(spectral_norm, bool):
+            raise TypeError(f"spectral_norm must be True or False, got {spectral_norm!r}")
+        self.norm = norm
+        self.spectral_norm = spectral_norm
         widths = (math.prod(self.in_shape), *_as_hidden(hidden))
         layers: list[nn.Module] = []
         for w_in, w_out in zip(widths[:-1], widths[1:]):
-            layers += [nn.Linear(w_in, w_out), nn.LeakyReLU(negative_slope)]
-        layers.append(nn.Linear(widths[-1], 1))
+            layers.append(self._linear(w_in, w_out))
+            if norm == "layer":
+                layers.append(nn.LayerNorm(w_out))
+            elif norm == "batch":
+                layers.append(nn.BatchNorm1d(w_out))
+            layers.append(nn.LeakyReLU(negative_slope))
+        layers.append(self._linear(widths[-1], 1))
         self.net = nn.Sequential(*layers)
 
+    def _linear(self, w_in: int, w_out: int) -> nn.Module:
+        """Return a Linear layer, spectrally normalised when the discriminator asks for it."""
+        layer = nn.Linear(w_in, w_out)
+        return nn.utils.parametrizations.spectral_norm(layer) if self.spectral_norm else layer
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Return the logits, shape (N,)."""
+        """Return the logits (or critic scores), shape (N,)."""
         if x.ndim != 1 + len(self.in_shape) or tuple(x.shape[1:]) != self.in_shape:
             raise ValueError(
                 f"the discriminator expects a batch of shape (N, {', '.join(map(str, self.in_shape))}), "
