@@ -1,0 +1,233 @@
+"""The shipped toy generators load without pickle, have their documented architecture and measure what they record.
+
+Also the grouped training used to build them: M networks stacked into one batched model must
+compute exactly what the M networks compute alone, forward and backward.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import pickle
+import shutil
+
+import pytest
+import torch
+from torch import nn
+
+import gancourse.pretrained as pretrained
+from gancourse.data.toy import grid, ring
+from gancourse.models import MLPDiscriminator, MLPGenerator
+from gancourse.pretrained import (
+    DATASETS,
+    METHODS,
+    RECIPES,
+    evaluate_toy_generator,
+    list_toy_models,
+    load_toy_generator,
+    toy_model_info,
+)
+from gancourse.pretrained.grouped import GroupedMLP, ToyRecipe, train_grouped
+
+SHIPPED = [pytest.param(d, m, id=f"{d}-{m}") for d in DATASETS for m in METHODS]
+
+
+# --- what ships ---------------------------------------------------------------------------------
+
+def test_every_method_ships_for_both_data_sets_and_the_files_are_small():
+    models = list_toy_models()
+    assert [(e.dataset, e.method) for e in models] == [(d, m) for d in DATASETS for m in METHODS]
+    total = sum(e.path.stat().st_size for e in models)
+    assert total < 450 * 1024, f"the shipped models take {total / 1024:.0f} KiB"
+    index = json.loads((pretrained.HERE / pretrained.INDEX).read_text())
+    assert index["rebuild"] == "python scripts/train_toy_models.py"
+
+
+@pytest.mark.parametrize(("dataset", "method"), SHIPPED)
+def test_shipped_model_has_its_documented_architecture(dataset, method):
+    info = toy_model_info(dataset, method)
+    assert hashlib.sha256(info.path.read_bytes()).hexdigest() == info.sha256
+    G = load_toy_generator(dataset, method)
+    arch = info.architecture
+    assert isinstance(G, MLPGenerator) and not G.training
+    assert not any(p.requires_grad for p in G.parameters())
+    widths = [arch["z_dim"], *arch["hidden"], 2]
+    shapes = [(m.in_features, m.out_features) for m in G.modules() if isinstance(m, nn.Linear)]
+    assert shapes == list(zip(widths[:-1], widths[1:]))
+    n_bn = sum(isinstance(m, nn.BatchNorm1d) for m in G.modules())
+    assert n_bn == (len(arch["hidden"]) if arch["batch_norm"] else 0)
+    assert not any(isinstance(m, nn.Tanh) for m in G.modules())  # 2-D points: a linear output
+    # The recipe recorded is the one the package holds.
+    assert info.config == RECIPES[method].to_dict() and info.steps == RECIPES[method].steps
+
+
+@pytest.mark.parametrize(("dataset", "method"), SHIPPED)
+def test_shipped_model_reaches_its_recorded_coverage(dataset, method):
+    info = toy_model_info(dataset, method)
+    measured = evaluate_toy_generator(load_toy_generator(dataset, method), dataset, n=info.n_eval, seed=info.eval_seed)
+    assert measured.modes_covered == info.modes_covered
+    assert measured.high_quality_fraction == pytest.approx(info.high_quality_fraction, abs=1 / info.n_eval)
+
+
+def test_wgan_gp_ring_covers_every_mode_and_beats_veegan():
+    # Measured here on a fresh seed (not the recorded one) and 10,000 samples; VEEGAN reports 8.0 modes, 52.9 %.
+    coverage = evaluate_toy_generator(load_toy_generator("ring", "wgan-gp"), "ring", n=10_000, seed=12_345)
+    assert coverage.modes_covered == 8 and coverage.high_quality_fraction > 0.529 + 0.1, coverage
+
+
+def test_with_the_same_recipe_the_nonsaturating_gan_is_sharper_than_wgan_gp():
+    for dataset in DATASETS:
+        ns = evaluate_toy_generator(load_toy_generator(dataset, "nsgan"), dataset, n=10_000, seed=12_345)
+        gp = evaluate_toy_generator(load_toy_generator(dataset, "wgan-gp"), dataset, n=10_000, seed=12_345)
+        assert ns.high_quality_fraction > gp.high_quality_fraction + 0.05, (dataset, ns, gp)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 3's quality goals for WGAN-GP are NOT met by the shipped models (seed 0, 2,500 samples: ring 8/8 "
+    "modes with 81.8 % high quality, grid 16/25 with 35.6 %); strict: this test fails loudly once they are"))
+@pytest.mark.parametrize(("dataset", "modes", "min_modes"), [("ring", 8, 8), ("grid", 25, 24)])
+def test_wgan_gp_meets_the_quality_goals(dataset, modes, min_modes):
+    # The issue's goals, measured on a fresh seed (not the recorded one) and 10,000 samples.
+    G = load_toy_generator(dataset, "wgan-gp")
+    coverage = evaluate_toy_generator(G, dataset, n=10_000, seed=12_345)
+    assert pretrained.toy_dataset(dataset).n_modes == modes
+    assert coverage.modes_covered >= min_modes and coverage.high_quality_fraction >= 0.90, coverage
+
+
+def test_loading_never_unpickles(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the loader must not unpickle")
+
+    monkeypatch.setattr(torch, "load", refuse)
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+    assert isinstance(load_toy_generator("ring", "wgan-gp"), MLPGenerator)
+
+
+def test_a_damaged_file_is_refused(tmp_path, monkeypatch):
+    for name in (pretrained.INDEX, toy_model_info("ring", "gan").file):
+        shutil.copy(pretrained.HERE / name, tmp_path / name)
+    data = bytearray((tmp_path / toy_model_info("ring", "gan").file).read_bytes())
+    data[-1] ^= 0xFF  # flip the bits of one byte of a weight
+    (tmp_path / toy_model_info("ring", "gan").file).write_bytes(bytes(data))
+    monkeypatch.setattr(pretrained, "HERE", tmp_path)
+    pretrained._index.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="SHA-256"):
+            load_toy_generator("ring", "gan")
+    finally:
+        pretrained._index.cache_clear()
+
+
+@pytest.mark.parametrize(("dataset", "method"), [("square", "gan"), ("ring", "wgan_gp"), ("ring", "WGAN-GP")])
+def test_unknown_names_are_refused(dataset, method):
+    with pytest.raises(ValueError, match="choose one of"):
+        load_toy_generator(dataset, method)
+
+
+# --- the evaluation helper ----------------------------------------------------------------------
+
+class _Constant(nn.Module):
+    """A 'generator' that returns fixed points, cycling through them."""
+
+    def __init__(self, points: torch.Tensor) -> None:
+        super().__init__()
+        self.z_dim = 2
+        self.points = points
+        self.dummy = nn.Parameter(torch.zeros(()))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        idx = torch.arange(z.shape[0]) % len(self.points)
+        return self.points[idx] + 0 * self.dummy
+
+
+def test_evaluate_toy_generator_closed_forms():
+    # Samples exactly on the 8 centres: every mode covered, all high quality.
+    assert evaluate_toy_generator(_Constant(ring().centres), "ring", n=800) == (8, 1.0)
+    # All at the origin: 2 away from every ring mode (> 3 sigma = 0.06): nothing.
+    assert evaluate_toy_generator(_Constant(torch.zeros(1, 2)), "ring", n=800) == (0, 0.0)
+    # Half on 5 grid centres, half 1 away from every centre (> 3 sigma = 0.15): 5 modes, 50 %.
+    pts = torch.cat([grid().centres[:5], torch.full((5, 2), 1.0)])
+    assert evaluate_toy_generator(_Constant(pts), "grid", n=1_000) == (5, 0.5)
+
+
+# --- grouped training -----------------------------------------------------------------------------
+
+def _randomise(module: nn.Module, seed: int) -> nn.Module:
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+    return module
+
+
+@pytest.mark.parametrize("kind", ["generator", "generator+bn", "critic", "critic+layernorm"])
+def test_grouped_mlp_equals_its_members_forward_and_backward(kind):
+    if kind.startswith("generator"):
+        members = [_randomise(MLPGenerator(3, 2, (8, 6), tanh=False, batch_norm=kind.endswith("bn")), s)
+                   for s in range(3)]
+        x = torch.randn(3, 7, 3)
+    else:
+        members = [_randomise(MLPDiscriminator(2, (8, 6), norm="layer" if "layer" in kind else None), s)
+                   for s in range(3)]
+        x = torch.randn(3, 7, 2)
+    group = GroupedMLP(members)
+    out = group(x)
+    alone = torch.stack([m(x[i]).reshape(7, -1) for i, m in enumerate(members)])
+    torch.testing.assert_close(out, alone, rtol=1e-5, atol=1e-5)
+    # Backward: the gradient of the SUM of the members' losses, sliced, is each member's own gradient.
+    (out**2).mean(dim=(1, 2)).sum().backward()
+    for i, m in enumerate(members):
+        (alone[i] ** 2).mean().backward(retain_graph=True)
+    first = [p for p in members[1].parameters()][0]  # member 1's first Linear weight, (out, in)
+    torch.testing.assert_close(group.weights[0].grad[1], first.grad.T, rtol=1e-5, atol=1e-6)
+
+
+def test_grouped_generator_exports_its_members():
+    members = [_randomise(MLPGenerator(2, 2, (8,), tanh=False, batch_norm=True), s) for s in range(2)]
+    group = GroupedMLP(members)
+    group(torch.randn(2, 16, 2))  # one training step's batch statistics
+    for m in members:
+        m(torch.randn(16, 2))
+    group.eval()
+    z = torch.randn(5, 2)
+    exported = group.member(1)
+    assert isinstance(exported, MLPGenerator) and not exported.training
+    torch.testing.assert_close(exported(z), group(torch.stack([z, z]))[1])
+
+
+def test_grouped_spectral_norm_bounds_every_member():
+    torch.manual_seed(0)  # the power iteration's starting vectors; it converges at rate sigma_2 / sigma_1
+    members = [_randomise(MLPDiscriminator(2, (16, 16)), s) for s in range(4)]
+    group = GroupedMLP(members, spectral_norm=True)
+    for _ in range(300):
+        group(torch.randn(4, 8, 2))
+    group.eval()
+    for i in range(len(group.weights)):
+        sigma = torch.linalg.matrix_norm(group._weight(i).detach(), ord=2)  # one per member
+        torch.testing.assert_close(sigma, torch.ones(4), rtol=1e-3, atol=1e-3)
+
+
+def test_grouped_mlp_rejects_mixed_members():
+    with pytest.raises(ValueError):
+        GroupedMLP([MLPGenerator(2, 2, (8,), tanh=False), MLPGenerator(2, 2, (9,), tanh=False)])
+    with pytest.raises(TypeError):
+        GroupedMLP([MLPGenerator(2, 2, (8,), tanh=False), MLPDiscriminator(2, (8,))])
+    with pytest.raises(ValueError):
+        GroupedMLP([MLPDiscriminator(2, (8,), norm="batch")])
+
+
+def test_train_grouped_runs_each_recipe_briefly_and_clips():
+    toys = [ring(), grid()]
+    for method, recipe in RECIPES.items():
+        run = train_grouped(recipe, toys, [0, 0], steps=3)
+        assert run.generator.members == 2 and len(run.generators()) == 2
+        assert all(torch.isfinite(g(torch.randn(4, recipe.z_dim))).all() for g in run.generators())
+    # WGAN's clipping bounds every critic parameter (a large learning rate pushes them past c first).
+    clipped = ToyRecipe(loss="wasserstein", optimizer="rmsprop", lr_d=0.1, lr_g=0.1, n_critic=2, clip_value=0.01,
+                        steps=2)
+    run = train_grouped(clipped, [ring()], [0])
+    params = torch.cat([p.detach().flatten() for p in run.critic.parameters()])
+    assert params.abs().max() <= 0.01 and (params.abs() == 0.01).float().mean() > 0.5
+    assert math.isfinite(run.seconds)
