@@ -160,9 +160,9 @@ class History:
         self.grad_norms = {k: list(v) for k, v in state["grad_norms"].items()}
 
 
-def batches(data: Data, batch_size: int) -> RealBatches:
-    """Return an endless iterator of real batches from a sampler, a tensor or a Dataset."""
-    return RealBatches(data, batch_size)
+def batches(data: Data, batch_size: int, *, labels: bool = False) -> RealBatches:
+    """Return an endless iterator of real batches (with ``labels=True``, (images, labels) pairs)."""
+    return RealBatches(data, batch_size, labels=labels)
 
 
 def train_gan(
@@ -207,7 +207,10 @@ def train_gan(
     d_loss_fn, g_loss_fn = LOSS_KINDS[config.loss]
     opt_d, opt_g = _optimizer(config, D, config.lr_d), _optimizer(config, G, config.lr_g)
     G_ema = ema_copy(G) if config.ema_decay is not None else None
-    real_batches = batches(data, config.batch_size)
+    # A conditional G (one with n_classes) draws its fakes for the labels of each real batch, and D
+    # judges every image together with its label: G(z, y), D(x, y).
+    conditional = getattr(G, "n_classes", None) is not None
+    real_batches = batches(data, config.batch_size, labels=conditional)
     history = History()
     parts = {"generator": G, "discriminator": D, "opt_g": opt_g, "opt_d": opt_d, "scaler_g": scaler_g,
              "scaler_d": scaler_d, "data": real_batches, "history": history}
@@ -232,17 +235,19 @@ def train_gan(
         for step in range(start + 1, config.steps + 1):
             # (1) D steps: n_critic updates, each on a fresh real batch and fresh fakes.
             for _ in range(config.n_critic):
-                real = _to(next(real_batches), device, use_channels_last)
+                real = next(real_batches)
+                real, cond = (real[0], (real[1].to(device),)) if conditional else (real, ())
+                real = _to(real, device, use_channels_last)
                 z = sample_noise(config.batch_size, G.z_dim, device=device)
                 with autocast():
-                    fake = G(z)
+                    fake = G(z, *cond)
                     # detach(): these steps update D only; no gradient flows back into G.
-                    real_scores, fake_scores = D(real), D(fake.detach())
+                    real_scores, fake_scores = D(real, *cond), D(fake.detach(), *cond)
                     loss_d = d_loss_fn(real_scores, fake_scores)
                 gp = torch.zeros((), device=device)
                 if config.gp_weight > 0:
                     with torch.autocast(device.type, enabled=False):  # the penalty's double backward in float32
-                        gp = gradient_penalty(D, real.float(), fake.detach().float())
+                        gp = gradient_penalty(D, real.float(), fake.detach().float(), *cond)
                 opt_d.zero_grad(set_to_none=True)
                 scaler_d.scale(loss_d + config.gp_weight * gp).backward()
                 if config.record_grad_norms:
@@ -257,7 +262,7 @@ def train_gan(
             # since it drew them, so they are a fresh sample of it. frozen(D): G's loss needs gradients
             # THROUGH D, not FOR D's weights, so the backward pass skips computing those.
             with autocast(), frozen(D):
-                loss_g = g_loss_fn(D(fake))
+                loss_g = g_loss_fn(D(fake, *cond))
             opt_g.zero_grad(set_to_none=True)
             scaler_g.scale(loss_g).backward()
             scaler_g.step(opt_g)

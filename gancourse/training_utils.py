@@ -35,10 +35,16 @@ class RealBatches:
     A sampler (a function n -> tensor of n samples) is called for each batch; it must draw from
     torch's global RNG (as ``toy.sample(n)`` does) for a run to resume exactly. A tensor or a
     Dataset is read in shuffled passes, the last incomplete batch of a pass dropped; the current
-    pass's order and position are the iterator's state.
+    pass's order and position are the iterator's state. ``labels=True`` (a conditional GAN) yields
+    (images, labels) from a Dataset of (image, label) pairs, e.g. ``GlyphDataset`` or ``TensorDataset``.
     """
 
-    def __init__(self, data: Callable[[int], torch.Tensor] | torch.Tensor | Dataset, batch_size: int) -> None:
+    def __init__(self, data: Callable[[int], torch.Tensor] | torch.Tensor | Dataset, batch_size: int, *,
+                 labels: bool = False) -> None:
+        if labels and not isinstance(data, Dataset):
+            raise TypeError("a conditional GAN needs labelled data: a Dataset of (image, label) pairs such as "
+                            "GlyphDataset or torch.utils.data.TensorDataset(images, labels), got "
+                            f"{type(data).__name__}")
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         if isinstance(data, (torch.Tensor, Dataset)):
@@ -51,14 +57,14 @@ class RealBatches:
                 "data must be a sampler (a function n -> tensor of n samples, e.g. `lambda n: ring.sample(n)`), "
                 f"a tensor of samples or a torch Dataset; got {type(data).__name__}"
             )
-        self.data, self.batch_size = data, batch_size
+        self.data, self.batch_size, self.labels = data, batch_size, labels
         self.order: torch.Tensor | None = None  # this pass's shuffled indices
         self.position = 0
 
     def __iter__(self) -> RealBatches:
         return self
 
-    def __next__(self) -> torch.Tensor:
+    def __next__(self) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         if not isinstance(self.data, (torch.Tensor, Dataset)):
             return self._sample()
         n = self.data.shape[0] if isinstance(self.data, torch.Tensor) else len(self.data)  # type: ignore[arg-type]
@@ -70,6 +76,10 @@ class RealBatches:
             return self.data[index]
         # What a DataLoader without workers does: fetch each item, then stack them.
         batch = default_collate([self.data[i] for i in index.tolist()])
+        if self.labels:
+            if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+                raise ValueError("a conditional GAN needs a Dataset whose items are (image, label) pairs")
+            return batch[0], batch[1]
         # Labelled datasets yield (images, labels): a GAN only needs the images.
         return batch[0] if isinstance(batch, (tuple, list)) else batch
 

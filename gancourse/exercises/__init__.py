@@ -12,5 +12,11 @@ from gancourse.exercises.ch03 import *  # noqa: F403
 from gancourse.exercises.ch03 import __all__ as _ch03
 from gancourse.exercises.ch04 import *  # noqa: F403
 from gancourse.exercises.ch04 import __all__ as _ch04
+from gancourse.exercises.ch05 import *  # noqa: F403
+from gancourse.exercises.ch05 import __all__ as _ch05
+from gancourse.exercises.ch06 import *  # noqa: F403
+from gancourse.exercises.ch06 import __all__ as _ch06
+from gancourse.exercises.ch07 import *  # noqa: F403
+from gancourse.exercises.ch07 import __all__ as _ch07
 
-__all__ = ["ExerciseError", *_ch01, *_ch02, *_ch03, *_ch04]
+__all__ = ["ExerciseError", *_ch01, *_ch02, *_ch03, *_ch04, *_ch05, *_ch06, *_ch07]

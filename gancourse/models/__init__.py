@@ -5,6 +5,23 @@ from __future__ import annotations
 import torch
 
 from gancourse.models.dcgan import DCGANDiscriminator, DCGANGenerator, critic, init_dcgan_weights_, summary
+from gancourse.models.conditional import (
+    ConditionalDCGANDiscriminator,
+    ConditionalDCGANGenerator,
+    ConditionalMLPDiscriminator,
+    ConditionalMLPGenerator,
+    ProjectionDiscriminator,
+    combine_vectors,
+    one_hot,
+)
+from gancourse.models.infogan import (
+    InfoGANConfig,
+    InfoGANDiscriminator,
+    categorical_mi_lower_bound,
+    mutual_information_loss,
+    sample_latent,
+    train_infogan,
+)
 from gancourse.models.mlp import MLPDiscriminator, MLPGenerator
 
 __all__ = [
@@ -16,6 +33,19 @@ __all__ = [
     "init_dcgan_weights_",
     "summary",
     "sample_noise",
+    "one_hot",
+    "combine_vectors",
+    "ConditionalMLPGenerator",
+    "ConditionalMLPDiscriminator",
+    "ConditionalDCGANGenerator",
+    "ConditionalDCGANDiscriminator",
+    "ProjectionDiscriminator",
+    "sample_latent",
+    "InfoGANDiscriminator",
+    "mutual_information_loss",
+    "categorical_mi_lower_bound",
+    "InfoGANConfig",
+    "train_infogan",
 ]
 
 
