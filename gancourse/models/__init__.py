@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from gancourse.models.classifier import GlyphCNN, attribute_classifier, glyph_classifier
 from gancourse.models.dcgan import DCGANDiscriminator, DCGANGenerator, critic, init_dcgan_weights_, summary
 from gancourse.models.conditional import (
     ConditionalDCGANDiscriminator,
@@ -46,6 +47,9 @@ __all__ = [
     "categorical_mi_lower_bound",
     "InfoGANConfig",
     "train_infogan",
+    "GlyphCNN",
+    "glyph_classifier",
+    "attribute_classifier",
 ]
 
 
