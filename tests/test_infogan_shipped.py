@@ -1,0 +1,78 @@
+"""The shipped InfoGAN generators of Chapter 6 load, are small, and their cards' numbers are measured again here.
+
+The cards record what ``scripts/train_infogan_glyphs.py`` measured on the float16 models: the best
+one-to-one matching accuracy between the categorical code and the glyph classifier's digit, and the
+Spearman correlation of each continuous code with the rotation, thickness and scale estimated from
+the generated images. Measuring the shipped files again with the script's own measure, the same
+classifier and the same latents must give the same numbers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gancourse.models import DCGANGenerator
+from gancourse.models.classifier import glyph_classifier
+from gancourse.pretrained.shipped import HERE, load_shipped
+
+REPO = Path(__file__).resolve().parents[1]
+NAMES = ("infogan_glyphs", "infogan_glyphs_baseline")
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture(scope="module")
+def script():
+    """Return scripts/train_infogan_glyphs.py as a module (its measure and estimators)."""
+    spec = importlib.util.spec_from_file_location("train_infogan_glyphs", REPO / "scripts" / "train_infogan_glyphs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def classify():
+    judge = glyph_classifier(0, verbose=False).model.eval()
+
+    def fn(x: torch.Tensor) -> np.ndarray:
+        with torch.no_grad():
+            return judge(x).argmax(1).numpy()
+
+    return fn
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_shipped_generator_loads_and_is_small(name):
+    G, card = load_shipped(name)
+    assert isinstance(G, DCGANGenerator) and G.z_dim == card["kwargs"]["z_dim"] == card["info"]["noise_dim"] + 12
+    assert (Path(HERE) / f"{name}.safetensors").stat().st_size < 2_000_000
+    assert "scripts/train_infogan_glyphs.py" in card["info"]["rebuild"]
+    with torch.no_grad():
+        x = G(torch.randn(3, G.z_dim))
+    assert x.shape == (3, 1, 28, 28) and x.abs().max() <= 1
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_cards_numbers_are_reproduced(name, script, classify):
+    G, card = load_shipped(name)
+    recorded = card["info"]["measured"]
+    measured = script.measure(G, classify)
+    # A sample or two may flip where the classifier's top two logits nearly tie (kernels, thread counts).
+    assert abs(measured["matching_accuracy"] - recorded["matching_accuracy"]) <= 0.002
+    for code, rho in recorded["rho_cont"].items():
+        for factor, value in rho.items():
+            assert abs(measured["rho_cont"][code][factor] - value) < 1e-3, (code, factor)
+
+
+def test_the_card_lists_every_seed_and_ships_the_best():
+    info = load_shipped(NAMES[0])[1]["info"]
+    tried = info["seeds_tried"]
+    assert len(tried) >= 1 and info["seed"] in [t["seed"] for t in tried]
+    assert max(t["matching_accuracy"] for t in tried) == next(t for t in tried if t["seed"] == info["seed"])["matching_accuracy"]
+    base = load_shipped(NAMES[1])[1]["info"]
+    assert "lambda_cat = lambda_cont = 0" in base["recipe"]
