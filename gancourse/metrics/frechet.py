@@ -64,10 +64,11 @@ def _as_cov(name: str, sigma: object) -> np.ndarray:
     sigma = np.asarray(_to_numpy(sigma), dtype=np.float64)
     if sigma.ndim != 2 or sigma.shape[0] != sigma.shape[1]:
         raise ValueError(f"{name} must be a square (d, d) covariance matrix, got shape {sigma.shape}")
-    if not np.isfinite(sigma).all():
+    t = torch.from_numpy(np.ascontiguousarray(sigma))  # torch's reductions are multi-threaded, numpy's are not
+    if not bool(torch.isfinite(t).all()):
         raise ValueError(f"{name} contains NaN or Inf: check the features it was computed from")
-    scale = max(float(np.abs(sigma).max()), np.finfo(np.float64).tiny)
-    if float(np.abs(sigma - sigma.T).max()) > 1e-6 * scale:
+    scale = max(float(t.abs().max()) if t.numel() else 0.0, np.finfo(np.float64).tiny)
+    if t.numel() and float((t - t.T).abs().max()) > 1e-6 * scale:
         raise ValueError(f"{name} is not symmetric, so it is not a covariance matrix")
     return sigma
 
@@ -132,7 +133,11 @@ def covariance_root(sigma: object, rank_tol: float | None = None) -> CovarianceR
     ``rank_tol`` (default d · machine ε) is the fraction of the largest eigenvalue below which an
     eigenvalue is round-off of a zero and dropped by the eigen route.
     """
-    s = _as_cov("sigma", sigma)
+    return _root(_as_cov("sigma", sigma), rank_tol)
+
+
+def _root(s: np.ndarray, rank_tol: float | None = None) -> CovarianceRoot:
+    """``covariance_root`` of an already validated covariance ``s``."""
     d = s.shape[0]
     tol = d * EPS if rank_tol is None else float(rank_tol)
     st = torch.from_numpy(s)
@@ -181,7 +186,12 @@ def trace_sqrt_product(sigma1: object, sigma2: object, *, root1: CovarianceRoot 
     s2 = _as_cov("sigma2", sigma2)
     if root1 is None:
         root1 = covariance_root(sigma1)
-    elif root1.matrix.shape[0] != s2.shape[0]:
+    return _trace_sqrt(root1, s2)
+
+
+def _trace_sqrt(root1: CovarianceRoot, s2: np.ndarray) -> float:
+    """``trace_sqrt_product`` from Σ₁'s factor and an already validated Σ₂."""
+    if root1.matrix.shape[0] != s2.shape[0]:
         raise ValueError(f"root1 is for d = {root1.matrix.shape[0]} features, sigma2 for d = {s2.shape[0]}")
     return _sum_sqrt_psd(_eigvalsh(_congruence(root1, s2)), "R1ᵀ Σ2 R1")
 
@@ -202,7 +212,8 @@ def frechet_distance(mu1: object, sigma1: object, mu2: object, sigma2: object, *
         raise ValueError(f"covariances of shapes {s1.shape} and {s2.shape} do not match means of {m1.shape[0]} "
                          "features")
     diff = m1 - m2
-    tr_sqrt = trace_sqrt_product(s1, s2, root1=root1)
+    # Each input is validated once, above; the factorisations below trust that.
+    tr_sqrt = _trace_sqrt(_root(s1) if root1 is None else root1, s2)
     return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * tr_sqrt)
 
 
