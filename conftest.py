@@ -45,3 +45,17 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if book:
         rest = [item for item in items if item.get_closest_marker("book") is None]
         items[:] = rest + book  # stable: keeps the relative order within each group
+
+
+@pytest.fixture
+def no_unpickling(monkeypatch):
+    """Make every way of unpickling fail (torch.load, pickle), so a test proves a loader does not use it."""
+    import pickle
+
+    import torch
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("this must load without pickle / torch.load")
+
+    for module, name in ((torch, "load"), (pickle, "load"), (pickle, "loads")):
+        monkeypatch.setattr(module, name, refuse)
