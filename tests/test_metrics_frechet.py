@@ -102,6 +102,44 @@ def test_kept_reference_root_gives_the_same_value():
     assert real.frechet_distance(fake) == pytest.approx(ref, rel=1e-6)  # second call: the kept factor
 
 
+def test_kept_reference_with_blocks_of_uneven_size_saved_stats_and_a_singular_reference(tmp_path):
+    # d = 203 cuts into 8 uneven slabs for the blocked M = Rᵀ Σ₂ R; the other side is read back from
+    # a pytorch-fid file (no sample count: its covariance is used as it is).
+    rng = np.random.default_rng(6)
+    d = 203
+    real = FeatureStats.from_features(rng.standard_normal((900, d)) @ rng.standard_normal((d, d)) / 10)
+    fake_x = rng.standard_normal((700, d)) * 1.3 + 0.2
+    np.savez(tmp_path / "fake.npz", mu=fake_x.mean(0), sigma=np.cov(fake_x, rowvar=False))
+    for fake in (FeatureStats.from_features(fake_x), FeatureStats.load(tmp_path / "fake.npz")):
+        ref = _pfid(real.mu, real.sigma, fake.mu, fake.sigma)
+        assert real.frechet_distance(fake) == pytest.approx(ref, rel=1e-9)
+        assert real.root().cholesky
+    # A reference with fewer samples than features has no Cholesky factor: the eigen route, same answer.
+    small = FeatureStats.from_features(rng.standard_normal((50, d)))
+    fake = FeatureStats.from_features(fake_x)
+    assert not small.root().cholesky and small.root().rank == 49
+    assert small.frechet_distance(fake) == pytest.approx(frechet_distance(small.mu, small.sigma, fake.mu, fake.sigma),
+                                                         rel=1e-9)
+
+
+def test_asymmetry_and_inf_are_caught_far_from_the_diagonal():
+    # The symmetry check compares tiles of the lower triangle with the mirrored upper ones: put the
+    # defect in a corner tile, away from the diagonal tiles.
+    s = np.eye(300)
+    s[290, 5] = 0.5
+    with pytest.raises(ValueError, match="symmetric"):
+        frechet_distance(np.zeros(300), s, np.zeros(300), np.eye(300))
+    s[5, 290] = 0.5
+    assert frechet_distance(np.zeros(300), s, np.zeros(300), s) == pytest.approx(0.0, abs=1e-8)
+    s[7, 299] = s[299, 7] = np.inf
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        frechet_distance(np.zeros(300), np.eye(300), np.zeros(300), s)
+    nan_stats = FeatureStats.from_features(np.random.default_rng(0).standard_normal((20, 4)))
+    nan_stats._scatter[3, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        FeatureStats.from_features(np.eye(4)).frechet_distance(nan_stats)
+
+
 def test_never_imaginary_on_a_singular_product():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((5, 30))

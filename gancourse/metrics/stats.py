@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gancourse.metrics.frechet import CovarianceRoot, covariance_root, frechet_distance
+from gancourse.metrics.frechet import CovarianceRoot, _as_cov, _as_mean, _frechet_validated, covariance_root
 
 __all__ = ["FeatureStats"]
 
@@ -33,7 +33,8 @@ class FeatureStats:
         self.n = 0
         self._mean = np.zeros(self.dim)
         self._scatter = np.zeros((self.dim, self.dim))  # Σ (x − mean)(x − mean)ᵀ
-        self._root: CovarianceRoot | None = None
+        self._root: CovarianceRoot | None = None  # kept with the trace of the covariance it factors
+        self._trace = 0.0
 
     # -- building -----------------------------------------------------------------------------
 
@@ -97,17 +98,27 @@ class FeatureStats:
     def root(self) -> CovarianceRoot:
         """Return R with sigma = R Rᵀ, computed once and kept for repeated Fréchet distances."""
         if self._root is None:
-            self._root = covariance_root(self.sigma)
+            sigma = self.sigma
+            self._root, self._trace = covariance_root(sigma), float(np.trace(sigma))
         return self._root
 
     def frechet_distance(self, other: "FeatureStats") -> float:
-        """Return the Fréchet distance to ``other``, reusing this side's kept factor of sigma (call it on the reference)."""
+        """Return the Fréchet distance to ``other``, reusing this side's kept factor of sigma (call it on the reference).
+
+        Per call only ``other`` is checked and only Rᵀ Σ₂ R and its eigenvalues are computed: this
+        side was checked when its factor was made, and ``other``'s scatter matrix is used as it
+        is, its 1 / (N − 1) applied to the eigenvalues instead of to a copy of the matrix.
+        """
         if not isinstance(other, FeatureStats):
             raise TypeError(f"expected FeatureStats, got {type(other).__name__}")
         if other.dim != self.dim:
             raise ValueError(f"statistics of {self.dim} and {other.dim} features cannot be compared: use the same "
                              "extractor for both")
-        return frechet_distance(self.mu, self.sigma, other.mu, other.sigma, root1=self.root())
+        other._need(2)
+        root = self.root()
+        scatter, scale = other._scatter, (1.0 if other.n < 0 else 1.0 / (other.n - 1))
+        return _frechet_validated(self._mean, self._trace, root, _as_mean("other.mu", other._mean),
+                                  _as_cov("other.sigma", scatter), scale)
 
     def _need(self, k: int) -> None:
         if 0 <= self.n < k:
