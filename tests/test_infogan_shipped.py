@@ -21,7 +21,7 @@ from gancourse.models.classifier import glyph_classifier
 from gancourse.pretrained.shipped import HERE, load_shipped
 
 REPO = Path(__file__).resolve().parents[1]
-NAMES = ("infogan_glyphs", "infogan_glyphs_baseline")
+NAMES = ("infogan_glyphs", "infogan_glyphs_baseline", "infogan_glyphs_allfonts")
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -76,3 +76,15 @@ def test_the_card_lists_every_seed_and_ships_the_best():
     assert max(t["matching_accuracy"] for t in tried) == next(t for t in tried if t["seed"] == info["seed"])["matching_accuracy"]
     base = load_shipped(NAMES[1])[1]["info"]
     assert "lambda_cat = lambda_cont = 0" in base["recipe"]
+
+
+def test_the_shipped_infogan_meets_the_chapter_goals_and_the_data_choice_matters(script, classify):
+    # Issue 4's goals on the model Chapter 6 shows: the categorical code matches the digits at >= 80 %
+    # and a continuous code reaches |rho| >= 0.6 with a factor; the same recipe and seed on all fonts
+    # (discrete styles and shifts besides the digit) does not come close.
+    shipped = script.measure(load_shipped("infogan_glyphs")[0], classify)
+    all_fonts = script.measure(load_shipped("infogan_glyphs_allfonts")[0], classify)
+    assert shipped["matching_accuracy"] >= 0.80 and shipped["best_abs_rho_cont"] >= 0.6, shipped
+    assert all_fonts["matching_accuracy"] < 0.6, all_fonts
+    info = load_shipped("infogan_glyphs")[1]["info"]
+    assert "DejaVu Sans" in info["data"] and "allfonts" not in info["data"]
