@@ -76,19 +76,24 @@ def test_wgan_gp_ring_covers_every_mode_and_beats_veegan():
     assert coverage.modes_covered == 8 and coverage.high_quality_fraction > 0.529 + 0.1, coverage
 
 
-def test_with_the_same_networks_and_schedule_the_nonsaturating_gan_is_sharper_than_wgan_gp():
-    for dataset in DATASETS:
-        ns = evaluate_toy_generator(load_toy_generator(dataset, "nsgan"), dataset, n=10_000, seed=12_345)
-        gp = evaluate_toy_generator(load_toy_generator(dataset, "wgan-gp"), dataset, n=10_000, seed=12_345)
-        assert ns.high_quality_fraction > gp.high_quality_fraction, (dataset, ns, gp)
+def test_with_the_same_networks_wgan_gp_matches_the_nonsaturating_gan_on_the_ring_but_not_on_the_grid():
+    hq = {(dataset, method): evaluate_toy_generator(load_toy_generator(dataset, method), dataset, n=10_000,
+                                                    seed=12_345).high_quality_fraction
+          for dataset in DATASETS for method in ("nsgan", "wgan-gp")}
+    assert abs(hq["ring", "nsgan"] - hq["ring", "wgan-gp"]) < 0.02, hq       # within a seed's variation
+    assert hq["grid", "nsgan"] > hq["grid", "wgan-gp"] + 0.2, hq             # far sharper on the grid
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 3's quality goals for WGAN-GP are NOT met by the shipped models (seed 0, 2,500 samples: ring 8/8 "
-    "modes with 88.6 % high quality, grid 17/25 with 44.8 %); strict: this test fails loudly once they are"))
-@pytest.mark.parametrize(("dataset", "modes", "min_modes"), [("ring", 8, 8), ("grid", 25, 24)])
+# Issue 3's goals, measured on a fresh seed (not the recorded one) and 10,000 samples. The ring's is met
+# (8/8 modes, 91.1 % here); the grid's is not (21/25 modes, 58.4 %): strict, so that test fails loudly
+# once a better shipped model meets it.
+@pytest.mark.parametrize(("dataset", "modes", "min_modes"), [
+    pytest.param("ring", 8, 8, id="ring"),
+    pytest.param("grid", 25, 24, id="grid", marks=pytest.mark.xfail(strict=True, reason=(
+        "issue 3's grid goal for WGAN-GP is NOT met by the shipped model (seed 0, 2,500 samples: 21/25 "
+        "modes with 58.8 % high quality; the goal is >= 24 modes and >= 90 %)"))),
+])
 def test_wgan_gp_meets_the_quality_goals(dataset, modes, min_modes):
-    # The issue's goals, measured on a fresh seed (not the recorded one) and 10,000 samples.
     G = load_toy_generator(dataset, "wgan-gp")
     coverage = evaluate_toy_generator(G, dataset, n=10_000, seed=12_345)
     assert pretrained.toy_dataset(dataset).n_modes == modes
@@ -176,6 +181,41 @@ def test_grouped_mlp_equals_its_members_forward_and_backward(kind):
         (alone[i] ** 2).mean().backward(retain_graph=True)
     first = [p for p in members[1].parameters()][0]  # member 1's first Linear weight, (out, in)
     torch.testing.assert_close(group.weights[0].grad[1], first.grad.T, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("spectral_norm", [False, True])
+def test_grouped_input_gradient_is_autograds_and_so_is_its_penalty_gradient(spectral_norm):
+    # The explicit chain W_1^T S_1 ... w_L against autograd's create_graph=True, in float64: the input
+    # gradient itself, and the gradient of the WGAN-GP penalty with respect to every parameter.
+    members = [_randomise(MLPDiscriminator(2, (9, 7, 5)), s).double() for s in range(3)]
+    group = GroupedMLP(members, spectral_norm=spectral_norm).double().eval()  # eval: no power iteration
+    x = torch.randn(3, 11, 2, dtype=torch.float64)
+    x_ref = x.clone().requires_grad_(True)
+    (want,) = torch.autograd.grad(group(x_ref).sum(), x_ref, create_graph=True)
+    got = group.input_gradient(x)
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+    params = [p for p in group.parameters()]
+
+    def penalty_grads(g):
+        return torch.autograd.grad(((g.norm(dim=2) - 1) ** 2).sum(), params, allow_unused=True,
+                                   materialize_grads=True)
+
+    for a, b in zip(penalty_grads(got), penalty_grads(want)):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    # The leak matters: a member's gradient is the one of its own network (slope 0.2 where inactive).
+    x0 = x[1].clone().requires_grad_(True)
+    (alone,) = torch.autograd.grad(members[1](x0).sum(), x0)
+    if not spectral_norm:
+        torch.testing.assert_close(got[1], alone, rtol=1e-12, atol=1e-12)
+
+
+def test_grouped_input_gradient_refuses_what_it_does_not_cover():
+    with pytest.raises(ValueError, match="layer norm"):
+        GroupedMLP([MLPDiscriminator(2, (4,), norm="layer")]).input_gradient(torch.randn(1, 3, 2))
+    with pytest.raises(ValueError, match="layer norm"):
+        GroupedMLP([MLPGenerator(2, 2, (4,), tanh=False)]).input_gradient(torch.randn(1, 3, 2))
+    with pytest.raises(ValueError, match="expects input of shape"):
+        GroupedMLP([MLPDiscriminator(2, (4,))]).input_gradient(torch.randn(3, 2))
 
 
 def test_grouped_generator_exports_its_members():
