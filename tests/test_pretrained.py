@@ -218,6 +218,14 @@ def test_grouped_input_gradient_refuses_what_it_does_not_cover():
         GroupedMLP([MLPDiscriminator(2, (4,))]).input_gradient(torch.randn(3, 2))
 
 
+@pytest.mark.parametrize("bad", [dict(g_batch_size=1), dict(g_batch_size=0), dict(g_batch_size=2.0),
+                                 dict(batch_size=None), dict(batch_size=True)])
+def test_recipe_batch_sizes_are_checked(bad):
+    with pytest.raises(ValueError, match="batch_size must be an int of at least 2"):
+        ToyRecipe(loss="hinge", lr_d=1e-3, lr_g=1e-3, **bad)
+    assert ToyRecipe(loss="hinge", lr_d=1e-3, lr_g=1e-3, g_batch_size=None).g_batch_size is None
+
+
 def test_grouped_generator_exports_its_members():
     members = [_randomise(MLPGenerator(2, 2, (8,), tanh=False, batch_norm=True), s) for s in range(2)]
     group = GroupedMLP(members)

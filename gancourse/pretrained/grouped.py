@@ -125,11 +125,15 @@ class GroupedMLP(nn.Module):
         sigma = torch.einsum("mi,mio,mo->m", v, w, u)  # v^T W u, differentiable in W
         return w / sigma[:, None, None]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Return each member's output on its own slice: x (M, B, fan_in) -> (M, B, fan_out)."""
+    def _check_input(self, x: torch.Tensor) -> None:
+        """Raise ValueError unless x has shape (M, B, features), one slice per member."""
         if x.ndim != 3 or x.shape[0] != self.members:
             raise ValueError(f"a GroupedMLP of {self.members} members expects input of shape ({self.members}, B, "
                              f"features), got {tuple(x.shape)}")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return each member's output on its own slice: x (M, B, fan_in) -> (M, B, fan_out)."""
+        self._check_input(x)
         last = len(self.weights) - 1
         for i in range(last + 1):
             x = torch.baddbmm(self.biases[i], x, self._weight(i))
@@ -155,9 +159,7 @@ class GroupedMLP(nn.Module):
         if self.kind != "discriminator" or self.layer_norm:
             raise ValueError("input_gradient() is for critics without layer norm; use torch.autograd.grad "
                              "with create_graph=True for other networks")
-        if x.ndim != 3 or x.shape[0] != self.members:
-            raise ValueError(f"a GroupedMLP of {self.members} members expects input of shape ({self.members}, B, "
-                             f"features), got {tuple(x.shape)}")
+        self._check_input(x)
         weights = [self._weight(i) for i in range(len(self.weights))]
         slopes = []
         with torch.no_grad():
@@ -240,10 +242,11 @@ class ToyRecipe:
                              f"got {self.d_norm!r}")
         if not 0 <= self.decay_from <= 1:
             raise ValueError(f"decay_from must be a fraction of the steps in [0, 1], got {self.decay_from!r}")
-        for name in ("batch_size", "g_batch_size"):
-            value = getattr(self, name)
-            if not (value is None and name == "g_batch_size") and not (isinstance(value, int) and value >= 2):
-                raise ValueError(f"{name} must be an int of at least 2 (batch norm needs two samples), got {value!r}")
+        sizes = {"batch_size": self.batch_size, "g_batch_size": 2 if self.g_batch_size is None else self.g_batch_size}
+        for name, value in sizes.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 2:
+                raise ValueError(f"{name} must be an int of at least 2 (batch norm needs two samples), "
+                                 f"got {getattr(self, name)!r}")
 
     def to_dict(self) -> dict:
         """Return the recipe as JSON-able data."""
