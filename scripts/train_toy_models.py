@@ -7,7 +7,7 @@ index ``toy_models.json``: architecture, recipe, seed, steps, the file's SHA-256
 coverage measured on 2,500 samples. It also times grouping against training the same two runs one
 after the other (a short run) and records the ratio.
 
-    python scripts/train_toy_models.py              # everything (WGAN-GP alone takes most of an hour)
+    python scripts/train_toy_models.py              # everything (WGAN-GP: about 16 min per data set on one core)
     python scripts/train_toy_models.py --methods wgan-gp --out /tmp/toy   # one method, elsewhere
     python scripts/train_toy_models.py --methods wgan-gp --datasets ring &   # one group per data set, in
     python scripts/train_toy_models.py --methods wgan-gp --datasets grid     # two processes (two cores)

@@ -42,10 +42,12 @@ __all__ = [
     "generator_from_file",
     "toy_dataset",
     "evaluate_toy_generator",
+    "wgan_gp_sweep",
 ]
 
 HERE = Path(__file__).resolve().parent
 INDEX = "toy_models.json"
+SWEEP = "wgan_gp_sweep.json"  # scripts/sweep_wgan_gp.py: WGAN-GP's lambda against its learning rates
 DATASETS = ("ring", "grid")
 # The methods of Chapter 4's table, in its order.
 METHODS = ("gan", "nsgan", "wgan", "wgan-gp", "sn-hinge")
@@ -162,3 +164,16 @@ def evaluate_toy_generator(G: torch.nn.Module, dataset: str, n: int = 2_500, see
         samples = G(z).cpu()
     G.train(was_training)
     return mode_coverage(samples, toy.centres, toy.sigma)
+
+
+def wgan_gp_sweep() -> list[dict[str, Any]]:
+    """Return the variants of WGAN-GP's recipe that ``scripts/sweep_wgan_gp.py`` trained and measured.
+
+    Each is a dict: ``gp_weight``, ``lr_d``, ``lr_g``, ``steps``, ``seconds`` and, for each data set
+    ('ring', 'grid'), its ``modes_covered`` and ``high_quality_fraction`` (2,500 samples, seed 0).
+    """
+    path = HERE / SWEEP
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; rebuild it with `python scripts/sweep_wgan_gp.py` "
+                                "from the repository root")
+    return json.loads(path.read_text())["variants"]
