@@ -65,7 +65,7 @@ class TrainConfig:
     ema_decay: float | None = None   # keep an exponential moving average of G's weights (e.g. 0.999)
     record_grad_norms: bool = False  # the norm of D's gradient per layer, at each step's last D update
     amp: bool = False           # CUDA only: float16 autocast with gradient scaling
-    channels_last: bool = False  # CUDA only: NHWC memory layout, faster convolutions on tensor cores
+    channels_last: bool = False  # NHWC memory layout: tensor cores on CUDA, oneDNN's faster kernels on the CPU
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -190,12 +190,13 @@ def train_gan(
     at the end; with ``resume=True`` a run finds the checkpoint (if the file exists), checks that
     its config matches (only ``steps`` may differ) and continues from it exactly; the callback then
     does not run at the resumed step. The EMA of G, when asked for, is ``history.ema_generator``
-    (in eval mode). ``amp`` and ``channels_last`` act on CUDA only (a warning elsewhere).
+    (in eval mode). ``amp`` acts on CUDA only (a warning elsewhere); ``channels_last`` moves G, D
+    and the image batches to the NHWC layout on any device (convolutional models only gain).
     """
     config = config or TrainConfig()
     _check_arguments(G, D, config, every, checkpoint, checkpoint_every)
     device = next(G.parameters()).device
-    use_amp, use_channels_last = _cuda_only(config, device)
+    use_amp, use_channels_last = _amp_on_cuda_only(config, device), config.channels_last
     cuda = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
     # float16 autocast for the forward passes, and gradient scaling so that small float16 gradients
     # do not flush to zero. One scaler per optimizer: each scale adapts to its own loss.
@@ -234,7 +235,7 @@ def train_gan(
             snapshot(0)
         for step in range(start + 1, config.steps + 1):
             # (1) D steps: n_critic updates, each on a fresh real batch and fresh fakes.
-            for _ in range(config.n_critic):
+            for critic_step in range(config.n_critic):
                 real = next(real_batches)
                 real, cond = (real[0], (real[1].to(device),)) if conditional else (real, ())
                 real = _to(real, device, use_channels_last)
@@ -250,7 +251,7 @@ def train_gan(
                         gp = gradient_penalty(D, real.float(), fake.detach().float(), *cond)
                 opt_d.zero_grad(set_to_none=True)
                 scaler_d.scale(loss_d + config.gp_weight * gp).backward()
-                if config.record_grad_norms:
+                if config.record_grad_norms and critic_step == config.n_critic - 1:  # the step's last D update
                     scaler_d.unscale_(opt_d)  # the true gradients, not the loss-scaled ones
                     grad_norms = layer_grad_norms(D)
                 scaler_d.step(opt_d)
@@ -303,15 +304,14 @@ def _check_arguments(G: nn.Module, D: nn.Module, config: TrainConfig, every: obj
 _WARNED: set[str] = set()
 
 
-def _cuda_only(config: TrainConfig, device: torch.device) -> tuple[bool, bool]:
-    """Return (use AMP, use channels_last): both need CUDA; elsewhere each is ignored with a one-time warning."""
-    if device.type == "cuda":
-        return config.amp, config.channels_last
-    for name in ("amp", "channels_last"):
-        if getattr(config, name) and name not in _WARNED:
-            _WARNED.add(name)
-            warnings.warn(f"TrainConfig.{name}=True acts on CUDA only; ignored on {device.type}", stacklevel=3)
-    return False, False
+def _amp_on_cuda_only(config: TrainConfig, device: torch.device) -> bool:
+    """Return whether to use AMP: it needs CUDA; elsewhere it is ignored with a one-time warning."""
+    if device.type == "cuda" or not config.amp:
+        return config.amp
+    if "amp" not in _WARNED:
+        _WARNED.add("amp")
+        warnings.warn(f"TrainConfig.amp=True acts on CUDA only; ignored on {device.type}", stacklevel=3)
+    return False
 
 
 def _optimizer(config: TrainConfig, model: nn.Module, lr: float) -> torch.optim.Optimizer:

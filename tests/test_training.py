@@ -4,6 +4,8 @@ linear critic, per-layer gradient norms, the EMA of G, exact resume from a check
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
 import warnings
 
@@ -12,7 +14,7 @@ import pytest
 import torch
 from PIL import Image
 from torch import nn
-from torch.optim.optimizer import register_optimizer_step_post_hook
+from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 from torch.utils.data import TensorDataset
 
 from gancourse import training, training_utils
@@ -346,6 +348,28 @@ def test_grad_norms_are_recorded_per_layer_on_request():
     assert h.grad_norms == {} and h.grad_norm_frame().empty
 
 
+def test_grad_norms_come_from_each_steps_last_critic_update():
+    G = MLPGenerator(2, 2, hidden=(16,), tanh=False)
+    D = MLPDiscriminator(2, hidden=(16, 16))
+    first = D.net[0]
+    seen = []  # the first layer's gradient norm (weight and bias together) at every D update, before it applies
+
+    def before_step(opt, args, kwargs):
+        if opt.param_groups[0]["params"][0] is first.weight:
+            seen.append(torch.cat([first.weight.grad.flatten(), first.bias.grad]).norm().item())
+
+    handle = register_optimizer_step_pre_hook(before_step)
+    try:
+        h = train_gan(G, D, _ring_sampler, TrainConfig(steps=3, batch_size=8, record_grad_norms=True, n_critic=3),
+                      progress=False)
+    finally:
+        handle.remove()
+    assert len(seen) == 9  # 3 steps of 3 critic updates
+    recorded = h.grad_norms["net.0"]
+    assert recorded == pytest.approx(seen[2::3], rel=1e-6)  # each step's third update, not its first or second
+    assert all(abs(recorded[s] - seen[3 * s]) > 1e-4 for s in range(3))
+
+
 def test_layer_grad_norms_group_weight_and_bias_and_spectral_norm():
     net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.utils.parametrizations.spectral_norm(nn.Linear(4, 2)))
     net(torch.randn(5, 3)).pow(2).sum().backward()
@@ -489,17 +513,50 @@ def test_save_samples_writes_a_grid_at_each_callback(tmp_path):
     assert G.training  # switched back after sampling in eval mode
 
 
-def test_amp_and_channels_last_warn_once_on_the_cpu(monkeypatch):
+def test_amp_warns_once_on_the_cpu(monkeypatch):
     monkeypatch.setattr(training, "_WARNED", set())
     G, D = _toy_gan()
     with pytest.warns(UserWarning, match="CUDA only") as record:
-        train_gan(G, D, _ring_sampler, TrainConfig(steps=2, batch_size=8, amp=True, channels_last=True),
-                  progress=False)
-    assert len(record) == 2
+        train_gan(G, D, _ring_sampler, TrainConfig(steps=2, batch_size=8, amp=True), progress=False)
+        train_gan(G, D, _ring_sampler, TrainConfig(steps=2, batch_size=8, amp=True), progress=False)
+    assert len(record) == 1
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        h = train_gan(G, D, _ring_sampler, TrainConfig(steps=2, batch_size=8, amp=True), progress=False)
-    assert len(h) == 2
+        warnings.simplefilter("error")  # channels_last is no CUDA-only flag: no warning, and MLPs are untouched
+        h = train_gan(G, D, _ring_sampler, TrainConfig(steps=2, batch_size=8, channels_last=True), progress=False)
+    assert len(h) == 2 and all(p.is_contiguous() for p in G.parameters())
+
+
+def _small_dcgan() -> tuple[nn.Module, nn.Module, torch.Tensor]:
+    from gancourse.models.dcgan import DCGANDiscriminator, DCGANGenerator
+
+    torch.manual_seed(0)
+    images = torch.rand(64, 1, 28, 28) * 2 - 1
+    return DCGANGenerator(8, 28, 1, width=8), DCGANDiscriminator(28, 1, width=8), images
+
+
+def test_channels_last_on_the_cpu_is_the_same_computation_in_nhwc(tmp_path):
+    G, D, images = _small_dcgan()
+    G2, D2 = (copy.deepcopy(m) for m in (G, D))
+    cfg = TrainConfig(steps=4, batch_size=16)
+    nchw = train_gan(G, D, images, cfg, progress=False).to_frame()
+    nhwc = train_gan(G2, D2, images, dataclasses.replace(cfg, channels_last=True), progress=False).to_frame()
+    conv_weights = [p for p in [*G2.parameters(), *D2.parameters()] if p.ndim == 4]
+    assert conv_weights and all(p.is_contiguous(memory_format=torch.channels_last) for p in conv_weights)
+    assert not all(p.is_contiguous() for p in conv_weights)
+    # The same batches, noise and updates; only the order of float sums inside the kernels differs.
+    pd.testing.assert_frame_equal(nchw, nhwc, rtol=1e-3, atol=1e-4)
+
+
+def test_a_channels_last_run_resumes_exactly(tmp_path):
+    G, D, images = _small_dcgan()
+    G2, D2 = (copy.deepcopy(m) for m in (G, D))
+    cfg = TrainConfig(steps=5, batch_size=16, channels_last=True)
+    whole = train_gan(G, D, images, cfg, progress=False).to_frame()
+    path = tmp_path / "run.safetensors"
+    train_gan(G2, D2, images, dataclasses.replace(cfg, steps=3), progress=False, checkpoint=path)
+    G3, D3, _ = _small_dcgan()
+    resumed = train_gan(G3, D3, images, cfg, progress=False, checkpoint=path, resume=True).to_frame()
+    pd.testing.assert_frame_equal(whole, resumed, rtol=0, atol=0)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="AMP and channels_last act on CUDA only")
