@@ -196,13 +196,13 @@ def train_gan(
     config = config or TrainConfig()
     _check_arguments(G, D, config, every, checkpoint, checkpoint_every)
     device = next(G.parameters()).device
-    use_amp, use_channels_last = _amp_on_cuda_only(config, device), config.channels_last
+    use_amp = _amp_on_cuda_only(config, device)
     cuda = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
     # float16 autocast for the forward passes, and gradient scaling so that small float16 gradients
     # do not flush to zero. One scaler per optimizer: each scale adapts to its own loss.
     autocast = (lambda: torch.autocast("cuda", dtype=torch.float16)) if use_amp else contextlib.nullcontext
     scaler_d, scaler_g = (torch.amp.GradScaler("cuda", enabled=use_amp) for _ in range(2))
-    if use_channels_last:
+    if config.channels_last:
         G.to(memory_format=torch.channels_last)
         D.to(memory_format=torch.channels_last)
     d_loss_fn, g_loss_fn = LOSS_KINDS[config.loss]
@@ -238,7 +238,7 @@ def train_gan(
             for critic_step in range(config.n_critic):
                 real = next(real_batches)
                 real, cond = (real[0], (real[1].to(device),)) if conditional else (real, ())
-                real = _to(real, device, use_channels_last)
+                real = _to(real, device, config.channels_last)
                 z = sample_noise(config.batch_size, G.z_dim, device=device)
                 with autocast():
                     fake = G(z, *cond)

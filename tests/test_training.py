@@ -534,7 +534,7 @@ def _small_dcgan() -> tuple[nn.Module, nn.Module, torch.Tensor]:
     return DCGANGenerator(8, 28, 1, width=8), DCGANDiscriminator(28, 1, width=8), images
 
 
-def test_channels_last_on_the_cpu_is_the_same_computation_in_nhwc(tmp_path):
+def test_channels_last_on_the_cpu_is_the_same_computation_in_nhwc():
     G, D, images = _small_dcgan()
     G2, D2 = (copy.deepcopy(m) for m in (G, D))
     cfg = TrainConfig(steps=4, batch_size=16)
@@ -559,7 +559,7 @@ def test_a_channels_last_run_resumes_exactly(tmp_path):
     pd.testing.assert_frame_equal(whole, resumed, rtol=0, atol=0)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="AMP and channels_last act on CUDA only")
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="AMP acts on CUDA only; this test runs it with channels_last on a GPU")
 def test_amp_and_channels_last_on_cuda(tmp_path):
     from gancourse.models.dcgan import DCGANDiscriminator, DCGANGenerator
 
