@@ -26,7 +26,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from gancourse.models import MLPDiscriminator  # noqa: E402
-from gancourse.pretrained.grouped import GroupedMLP  # noqa: E402
+from gancourse.models import GroupedMLP  # noqa: E402
 
 LAMBDA = 10.0
 

@@ -28,9 +28,10 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing the package
 
-from gancourse.pretrained import DATASETS, SWEEP, evaluate_toy_generator, toy_dataset  # noqa: E402
-from gancourse.pretrained.grouped import train_grouped  # noqa: E402
-from gancourse.pretrained.recipes import RECIPES  # noqa: E402
+from gancourse.data.toy import toy_dataset  # noqa: E402
+from gancourse.metrics import evaluate_toy_generator  # noqa: E402
+from gancourse.pretrained.toy import DATASETS, SWEEP  # noqa: E402
+from gancourse.training.grouped import RECIPES, train_grouped  # noqa: E402
 
 STEPS = 6_000
 N_EVAL, EVAL_SEED = 2_500, 0

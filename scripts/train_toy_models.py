@@ -1,11 +1,11 @@
 """Rebuild the toy generators shipped in gancourse/pretrained/ (Chapter 4's table).
 
-For each method of ``gancourse.pretrained.RECIPES`` it trains one GAN on the ring of 8 and one on
-the grid of 25 Gaussians (``gancourse.data.toy`` defaults), both at once as one grouped model
-(``gancourse.pretrained.grouped``), then writes each generator's weights as safetensors and the
-index ``toy_models.json``: architecture, recipe, seed, steps, the file's SHA-256 and the mode
-coverage measured on 2,500 samples. It also times grouping against training the same two runs one
-after the other (a short run) and records the ratio.
+For each method of ``gancourse.training.grouped.RECIPES`` it trains one GAN on the ring of 8 and one
+on the grid of 25 Gaussians (``gancourse.data.toy`` defaults), both at once as one grouped model
+(``gancourse.training.grouped``), then ships each generator as ``toy_<dataset>_<method>``: float16
+safetensors weights and a card (``gancourse.pretrained.save_shipped``) with the recipe, seed,
+steps and the mode coverage measured on 2,500 samples of the reloaded file. It also times grouping
+against training the same two runs one after the other (a short run) and records the ratio.
 
     python scripts/train_toy_models.py              # everything (WGAN-GP: about 16 min per data set on one core)
     python scripts/train_toy_models.py --methods wgan-gp --out /tmp/toy   # one method, elsewhere
@@ -13,9 +13,9 @@ after the other (a short run) and records the ratio.
     python scripts/train_toy_models.py --methods wgan-gp --datasets grid     # two processes (two cores)
 
 A group's runs draw their training batches from one random stream, so a run trained in a group of
-one differs from the same run trained beside another: each entry records the group it was trained
-in (``extra.group``) and the command that rebuilds it (``extra.rebuild``). The index is updated
-under a file lock, so processes training different groups can share it.
+one differs from the same run trained beside another: each card records the group it was trained
+in (``extra.group``) and the command that rebuilds it (``rebuild``). Each model has its own card,
+so processes training different groups never write the same file.
 
 Deterministic on one machine: seeds fix every draw (torch.set_num_threads(1) fixes the order of
 the float sums as well).
@@ -24,31 +24,22 @@ the float sums as well).
 from __future__ import annotations
 
 import argparse
-import fcntl
-import hashlib
-import json
-import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing the package
 
-from gancourse.pretrained import (  # noqa: E402
-    DATASETS,
-    INDEX,
-    METHODS,
-    evaluate_toy_generator,
-    generator_from_file,
-    toy_dataset,
-)
-from gancourse.pretrained.grouped import train_grouped  # noqa: E402
-from gancourse.pretrained.recipes import RECIPES  # noqa: E402
+from gancourse.data.toy import toy_dataset  # noqa: E402
+from gancourse.metrics import evaluate_toy_generator  # noqa: E402
+from gancourse.models import MLPGenerator  # noqa: E402
+from gancourse.pretrained import DATASETS, METHODS, load_shipped, save_shipped, toy_model_name  # noqa: E402
+from gancourse.training.grouped import RECIPES, train_grouped  # noqa: E402
 
 EVAL_SEED = 0
 N_EVAL = 2_500  # PacGAN's evaluation size
@@ -83,79 +74,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-speed", action="store_true", help="skip timing grouping against one run at a time")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    args.out.mkdir(parents=True, exist_ok=True)
-
-    index_path = args.out / INDEX
     group = [name for name in DATASETS if name in args.datasets]
-    entries = {}
     start = time.perf_counter()
-    timings = {}
-    for method in args.methods:
-        recipe = RECIPES[method]
-        run = train_grouped(recipe, [toy_dataset(name) for name in group], [args.seed] * len(group))
-        timings[method] = round(run.seconds, 1)
-        for name, G in zip(group, run.generators()):
-            file = f"toy_{name}_{method}.safetensors"
-            # float16 halves the files; the numbers recorded are measured on the stored weights, reloaded.
-            state = {k: (v.half() if v.is_floating_point() else v).detach().contiguous()
-                     for k, v in G.state_dict().items()}
-            save_file(state, str(args.out / file), metadata={"format": "gancourse.toy_generator",
-                                                              "dataset": name, "method": method})
-            (args.out / file).chmod(0o644)  # safetensors writes 0600; an installed package must be readable
-            architecture = {"class": "MLPGenerator", "z_dim": G.z_dim, "out_shape": list(G.out_shape),
-                            "hidden": list(recipe.g_hidden), "tanh": False, "batch_norm": recipe.g_batch_norm}
-            stored = generator_from_file(args.out / file, architecture)
-            coverage = evaluate_toy_generator(stored, name, n=N_EVAL, seed=EVAL_SEED)
-            full = evaluate_toy_generator(G, name, n=N_EVAL, seed=EVAL_SEED)
-            entries[name, method] = {
-                "dataset": name,
-                "method": method,
-                "file": file,
-                "sha256": hashlib.sha256((args.out / file).read_bytes()).hexdigest(),
-                "architecture": architecture,
-                "config": recipe.to_dict(),
-                "seed": args.seed,
-                "steps": recipe.steps,
-                "modes_covered": coverage.modes_covered,
-                "high_quality_fraction": coverage.high_quality_fraction,
-                "n_eval": N_EVAL,
-                "eval_seed": EVAL_SEED,
-                "extra": {"train_seconds_group": timings[method], "group": group, "stored_dtype": "float16",
-                          "float32_modes_covered": full.modes_covered,
-                          "float32_high_quality_fraction": full.high_quality_fraction,
-                          "rebuild": rebuild_command(method, group, args.seed)},
-            }
-            print(f"{name:>4} {method:>8}: {coverage.modes_covered:2d} modes, "
-                  f"{coverage.high_quality_fraction:6.1%} high quality ({run.seconds:.0f} s for the group)",
-                  flush=True)
     speed = None if args.no_speed else grouping_speedup("wgan-gp")
-    total = time.perf_counter() - start
     if speed is not None:
         print(f"grouping, {SPEED_STEPS} WGAN-GP steps: ring then grid {speed['one_after_the_other_s']:.2f} s, "
               f"grouped {speed['grouped_s']:.2f} s: {speed['speedup']:.2f}x")
-    print(f"total {total:.0f} s")
-    lock = os.open(args.out, os.O_RDONLY)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # on the folder: another process may be writing its own group's entries
-        old = json.loads(index_path.read_text()) if index_path.exists() else {"models": [], "built_with": {}}
-        merged = {(e["dataset"], e["method"]): e for e in old["models"]}  # entries not retrained stay
-        merged.update(entries)
-        built = old.get("built_with", {})
-        seconds = {**built.get("train_seconds", {}), **{f"{m} ({'+'.join(group)})": t for m, t in timings.items()}}
-        index = {
-            "format": "gancourse toy models, version 1",
-            "rebuild": "python scripts/train_toy_models.py",
-            "built_with": {"torch": torch.__version__, "python": platform.python_version(),
-                           "threads": args.threads, "train_seconds": seconds,
-                           "grouping": speed if speed is not None else built.get("grouping")},
-            "models": [merged[key] for key in [(d, m) for d in DATASETS for m in METHODS] if key in merged],
-        }
-        index_path.write_text(json.dumps(index, indent=1) + "\n")
-        index_path.chmod(0o644)
-    finally:
-        os.close(lock)  # releases the lock
-    size = sum((args.out / e["file"]).stat().st_size for e in index["models"])
-    print(f"wrote {len(entries)} models; the index lists {len(index['models'])} ({size / 1024:.0f} KiB): {index_path}")
+    built_with = {"torch": torch.__version__, "python": platform.python_version(), "threads": args.threads}
+    if speed is not None:
+        built_with["grouping_speedup_wgan_gp"] = speed
+    for method in args.methods:
+        recipe = RECIPES[method]
+        run = train_grouped(recipe, [toy_dataset(name) for name in group], [args.seed] * len(group))
+        for name, G in zip(group, run.generators()):
+            kwargs = {"z_dim": G.z_dim, "out_shape": list(G.out_shape), "hidden": list(recipe.g_hidden),
+                      "tanh": False, "batch_norm": recipe.g_batch_norm}
+            # float16 halves the files; the numbers recorded are measured on the stored weights, reloaded.
+            with tempfile.TemporaryDirectory() as tmp:
+                save_shipped(toy_model_name(name, method), G, MLPGenerator, kwargs, out_dir=tmp)
+                stored, _ = load_shipped(toy_model_name(name, method), tmp)
+            coverage = evaluate_toy_generator(stored, name, n=N_EVAL, seed=EVAL_SEED)
+            full = evaluate_toy_generator(G, name, n=N_EVAL, seed=EVAL_SEED)
+            command = rebuild_command(method, group, args.seed)
+            info = {"dataset": name, "method": method, "config": recipe.to_dict(), "seed": args.seed,
+                    "steps": recipe.steps, "modes_covered": coverage.modes_covered,
+                    "high_quality_fraction": coverage.high_quality_fraction, "n_eval": N_EVAL, "eval_seed": EVAL_SEED,
+                    "extra": {"train_seconds_group": round(run.seconds, 1), "group": group, "stored_dtype": "float16",
+                              "float32_modes_covered": full.modes_covered,
+                              "float32_high_quality_fraction": full.high_quality_fraction, "rebuild": command},
+                    "built_with": built_with, "rebuild": command}
+            weights = save_shipped(toy_model_name(name, method), G, MLPGenerator, kwargs, info, out_dir=args.out)
+            print(f"{name:>4} {method:>8}: {coverage.modes_covered:2d} modes, "
+                  f"{coverage.high_quality_fraction:6.1%} high quality ({run.seconds:.0f} s for the group): {weights}",
+                  flush=True)
+    print(f"total {time.perf_counter() - start:.0f} s")
     return 0
 
 

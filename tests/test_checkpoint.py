@@ -12,7 +12,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from gancourse.checkpoint import load_checkpoint, save_checkpoint
+from gancourse.training.checkpoint import load_checkpoint, save_checkpoint
 
 
 def _no_pickle(monkeypatch):

@@ -195,7 +195,7 @@ def test_clear_errors():
 # --- the trainer ------------------------------------------------------------------------------
 
 def _trainer_passes_labels() -> bool:
-    from gancourse.training_utils import RealBatches
+    from gancourse.training import RealBatches
 
     return "labels" in inspect.signature(RealBatches).parameters
 

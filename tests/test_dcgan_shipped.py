@@ -16,8 +16,8 @@ import torch
 
 from gancourse.data.glyphs import GlyphDataset
 from gancourse.models import DCGANGenerator, sample_noise
-from gancourse.models.classifier import glyph_classifier
-from gancourse.pretrained.shipped import HERE, load_shipped
+from gancourse.metrics.judges import judge_verdict, glyph_classifier
+from gancourse.pretrained import HERE, load_shipped
 
 NAME = "dcgan_glyphs"
 
@@ -31,7 +31,7 @@ def shipped() -> tuple[DCGANGenerator, dict]:
 @pytest.fixture(scope="module")
 def judge() -> torch.nn.Module:
     """The judge the card names: the shipped glyph digit classifier, seed 0."""
-    return glyph_classifier(0, verbose=False).model.eval()
+    return glyph_classifier().model
 
 
 def test_the_shipped_model_is_a_small_unconditional_generator(shipped):
@@ -39,7 +39,8 @@ def test_the_shipped_model_is_a_small_unconditional_generator(shipped):
     assert type(G) is DCGANGenerator and G.z_dim == card["kwargs"]["z_dim"] and not hasattr(G, "n_classes")
     assert (Path(HERE) / f"{NAME}.safetensors").stat().st_size < 2_000_000
     info = card["info"]
-    assert info["steps"] == sum(steps for steps, _ in info["phases"])
+    assert info["steps"] == sum(steps for steps, _ in info["phases"])  # trained in phases (see trained_with)
+    assert "one run" in info["trained_with"]
     assert "scripts/train_dcgan_glyphs.py" in info["rebuild"]
     with torch.no_grad():
         x = G(sample_noise(4, G.z_dim, generator=torch.Generator().manual_seed(0)))
@@ -49,7 +50,7 @@ def test_the_shipped_model_is_a_small_unconditional_generator(shipped):
 def test_the_cards_numbers_are_reproduced(shipped, judge):
     G, card = shipped
     info = card["info"]
-    assert info["judge"] == "gancourse.models.classifier.glyph_classifier(0)"
+    assert info["judge"] == "gancourse.metrics.judges.glyph_classifier()"
     z = sample_noise(info["n_eval"], G.z_dim, generator=torch.Generator().manual_seed(info["eval_seed"]))
     with torch.no_grad():
         probs = torch.softmax(judge(G(z)), dim=1)
@@ -60,6 +61,9 @@ def test_the_cards_numbers_are_reproduced(shipped, judge):
     assert abs((top > info["confident"]).float().mean().item() - info["share_confident"]) <= 0.003
     assert torch.allclose(shares, torch.tensor(info["class_shares"]), atol=0.0025)
     assert int((shares >= info["covered_share"]).sum()) == info["classes_covered"]
+    # The package's verdict, which the script uses, computes the same numbers.
+    verdict = judge_verdict(G(z), judge, confident=info["confident"], covered_share=info["covered_share"])
+    assert verdict["confidence"] == top.mean().item() and verdict["class_shares"] == shares.tolist()
 
 
 def test_the_card_meets_the_quality_goal(shipped):

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from gancourse.data import glyphs
+from gancourse.data import glyph_render, glyphs
 from gancourse.data.glyphs import (
     ATTRIBUTE_NAMES,
     FONTS,
@@ -207,7 +207,7 @@ def test_wobble_bends_the_glyph_but_moves_no_ink_further_than_its_size():
 
 def test_wobble_never_folds_and_is_pinned_at_the_frame_edge():
     n = 4000
-    field = glyphs._wobble_field(np.full(n, MAX_WOBBLE), np.arange(n, dtype=np.uint64)).double().numpy()
+    field = glyph_render._wobble_field(np.full(n, MAX_WOBBLE), np.arange(n, dtype=np.uint64)).double().numpy()
     assert np.abs(field).max() <= MAX_WOBBLE + 1e-6
     fx, fy = field[..., 0], field[..., 1]
     dfx_dv, dfx_du = np.gradient(fx, axis=(1, 2))

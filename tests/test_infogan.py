@@ -1,4 +1,4 @@
-"""InfoGAN: the code sampler, D and Q on one body, the MI loss against hand-computed values, the training step."""
+"""InfoGAN: the code sampler, D and Q on one body, the MI loss against hand-computed values, its steps in the loop."""
 
 from __future__ import annotations
 
@@ -8,20 +8,17 @@ import pytest
 import torch
 from torch import nn
 
-from gancourse.models import DCGANGenerator
-from gancourse.models.infogan import (
-    InfoGANConfig,
-    InfoGANDiscriminator,
+from gancourse.losses import (
     categorical_code_loss,
     categorical_mi_lower_bound,
     continuous_code_nll,
     continuous_mi_lower_bound,
-    infogan_step,
-    latent_input,
+    discriminator_loss,
     mutual_information_loss,
-    sample_latent,
-    train_infogan,
+    nonsaturating_generator_loss,
 )
+from gancourse.models import DCGANGenerator, InfoGANDiscriminator, latent_input, sample_latent
+from gancourse.training import InfoGANConfig, InfoGANSteps, TrainConfig, frozen, train_gan, train_infogan
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -153,20 +150,76 @@ def _pair(noise_dim: int = 4, k: int = 3, m: int = 1) -> tuple[nn.Module, InfoGA
     return DCGANGenerator(noise_dim + k + m, 28, 1, 4), InfoGANDiscriminator(k, m, 28, 1, 4)
 
 
-def test_infogan_step_updates_g_d_and_q():
+def test_infogan_steps_update_g_d_and_q():
     torch.manual_seed(0)
     G, DQ = _pair()
-    opt_d = torch.optim.Adam(DQ.parameters(), lr=1e-3)
-    opt_g = torch.optim.Adam(G.parameters(), lr=1e-3)
     before = {n: p.detach().clone() for n, p in [*G.named_parameters(prefix="G"), *DQ.named_parameters(prefix="DQ")]}
-    out = infogan_step(G, DQ, torch.rand(8, 1, 28, 28) * 2 - 1, opt_d, opt_g)
-    assert set(out) == {"d_loss", "g_loss", "mi_loss", "mi_cat", "mi_cont", "d_real", "d_fake"}
-    assert all(torch.isfinite(v) for v in out.values())
+    history = train_gan(G, DQ, torch.rand(8, 1, 28, 28) * 2 - 1, TrainConfig(steps=1, batch_size=8),
+                        variant=InfoGANSteps(), progress=False)
+    assert set(history.extra) == {"mi_loss", "mi_cat", "mi_cont"}
+    assert all(math.isfinite(v[0]) for v in history.to_frame().drop(columns="w_estimate").to_dict("list").values())
     after = dict([*G.named_parameters(prefix="G"), *DQ.named_parameters(prefix="DQ")])
     changed = {n for n in before if not torch.equal(before[n], after[n])}
     for prefix in ("G.", "DQ.body.", "DQ.d_head.", "DQ.q_head."):
         assert any(n.startswith(prefix) for n in changed), prefix
     assert all(p.requires_grad for p in DQ.parameters())  # frozen(DQ) restored
+
+
+def _infogan_by_hand(G, DQ, data, steps, batch_size, seed, lambda_cat=1.0, lambda_cont=0.1):
+    """InfoGAN written out as in Chen et al.'s code: the reference the loop's variant must equal."""
+    opt_d = torch.optim.Adam(DQ.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    k, m = DQ.n_categories, DQ.n_continuous
+    mi_cat = []
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        order, position = None, 0
+        for _ in range(steps):
+            if order is None or position + batch_size > len(data):
+                order, position = torch.randperm(len(data)), 0
+            real = data[order[position:position + batch_size]]
+            position += batch_size
+            z, c_cat, c_cont = sample_latent(batch_size, G.z_dim - k - m, k, m)
+            fake = G(z)
+            out_real, out_fake = DQ(real), DQ(fake.detach())
+            loss = discriminator_loss(out_real.logits, out_fake.logits) + mutual_information_loss(
+                out_fake.cat_logits, c_cat, out_fake.mu, out_fake.log_std, c_cont, lambda_cat, lambda_cont)
+            opt_d.zero_grad()
+            loss.backward()
+            opt_d.step()
+            with frozen(DQ):
+                out = DQ(fake)
+            loss = nonsaturating_generator_loss(out.logits) + mutual_information_loss(
+                out.cat_logits, c_cat, out.mu, out.log_std, c_cont, lambda_cat, lambda_cont)
+            opt_g.zero_grad()
+            loss.backward()
+            opt_g.step()
+            mi_cat.append(categorical_mi_lower_bound(out.cat_logits, c_cat))
+    return mi_cat
+
+
+def test_infogan_through_the_loop_equals_infogan_written_by_hand():
+    data = torch.rand(40, 1, 28, 28) * 2 - 1
+    runs = []
+    for by_hand in (True, False):
+        torch.manual_seed(0)
+        G, DQ = _pair()
+        if by_hand:
+            mi = _infogan_by_hand(G, DQ, data, steps=6, batch_size=16, seed=5)
+        else:
+            config = TrainConfig(steps=6, batch_size=16, lr_d=2e-4, lr_g=1e-3, seed=5)
+            mi = train_gan(G, DQ, data, config, variant=InfoGANSteps(), progress=False).mi_cat
+        runs.append((G.state_dict(), DQ.state_dict(), mi))
+    (g0, d0, mi0), (g1, d1, mi1) = runs
+    assert all(torch.equal(g0[k], g1[k]) for k in g0) and all(torch.equal(d0[k], d1[k]) for k in d0)
+    assert mi1 == pytest.approx(mi0, abs=1e-6)
+
+
+def test_infogan_steps_refuse_a_plain_discriminator():
+    with pytest.raises(TypeError, match="InfoGANDiscriminator"):
+        train_gan(DCGANGenerator(8, 28, 1, 4), nn.Sequential(nn.Flatten(), nn.Linear(784, 1)),
+                  torch.rand(16, 1, 28, 28), TrainConfig(steps=1, batch_size=8), variant=InfoGANSteps(),
+                  progress=False)
 
 
 def test_train_infogan_runs_and_is_reproducible():
@@ -179,7 +232,7 @@ def test_train_infogan_runs_and_is_reproducible():
         G, DQ = _pair()
         runs.append(train_infogan(G, DQ, data, config, progress=False, every=2,
                                   callback=lambda step, g, dq: calls.append(step)))
-    assert runs[0].step == [1, 2, 3] and runs[0].to_frame().shape == (3, 7)
+    assert runs[0].step == [1, 2, 3] and runs[0].to_frame().shape == (3, 9)  # 6 columns + mi_loss, mi_cat, mi_cont
     assert runs[0].to_frame().equals(runs[1].to_frame())
     assert calls == [0, 2, 3] * 2
     hist = runs[0]

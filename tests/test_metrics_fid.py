@@ -12,7 +12,8 @@ from gancourse.data.glyphs import GlyphDataset
 from gancourse.metrics import ClassifierFeatures, FeatureStats, GlyphFeatures, check_images, feature_stats, fid
 from gancourse.metrics.__main__ import main as cli
 from gancourse.metrics.extractors import InceptionFeatures, inception_weights
-from gancourse.models.classifier import GlyphCNN, attribute_classifier, glyph_classifier
+from gancourse.metrics.judges import attribute_classifier, glyph_classifier
+from gancourse.models import GlyphCNN
 
 
 @pytest.fixture(scope="module")

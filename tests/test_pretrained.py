@@ -7,9 +7,8 @@ compute exactly what the M networks compute alone, forward and backward.
 from __future__ import annotations
 
 import hashlib
-import json
+from dataclasses import replace
 import math
-import pickle
 import shutil
 
 import pytest
@@ -19,16 +18,21 @@ from torch import nn
 import gancourse.pretrained as pretrained
 from gancourse.data.toy import grid, ring
 from gancourse.models import MLPDiscriminator, MLPGenerator
+from gancourse.data.toy import toy_dataset
+from gancourse.losses import LOSS_KINDS
+from gancourse.metrics import evaluate_toy_generator
+from gancourse.models import GroupedMLP
 from gancourse.pretrained import (
     DATASETS,
     METHODS,
-    RECIPES,
-    evaluate_toy_generator,
     list_toy_models,
+    load_shipped,
     load_toy_generator,
+    shipped_card,
     toy_model_info,
 )
-from gancourse.pretrained.grouped import GroupedMLP, ToyRecipe, train_grouped
+from gancourse.pretrained import toy as toy_models
+from gancourse.training import RECIPES, ToyRecipe, train_grouped
 
 SHIPPED = [pytest.param(d, m, id=f"{d}-{m}") for d in DATASETS for m in METHODS]
 
@@ -40,14 +44,14 @@ def test_every_method_ships_for_both_data_sets_and_the_files_are_small():
     assert [(e.dataset, e.method) for e in models] == [(d, m) for d in DATASETS for m in METHODS]
     total = sum(e.path.stat().st_size for e in models)
     assert total < 450 * 1024, f"the shipped models take {total / 1024:.0f} KiB"
-    index = json.loads((pretrained.HERE / pretrained.INDEX).read_text())
-    assert index["rebuild"] == "python scripts/train_toy_models.py"
+    assert all(shipped_card(e.name)["info"]["rebuild"].startswith("python scripts/train_toy_models.py")
+               for e in models)
 
 
 @pytest.mark.parametrize(("dataset", "method"), SHIPPED)
 def test_shipped_model_has_its_documented_architecture(dataset, method):
     info = toy_model_info(dataset, method)
-    assert hashlib.sha256(info.path.read_bytes()).hexdigest() == info.sha256
+    assert hashlib.sha256(info.path.read_bytes()).hexdigest() == shipped_card(info.name)["sha256"]
     G = load_toy_generator(dataset, method)
     arch = info.architecture
     assert isinstance(G, MLPGenerator) and not G.training
@@ -90,7 +94,7 @@ def test_with_the_same_networks_wgan_gp_is_sharper_than_the_nonsaturating_gan_on
 def test_wgan_gp_meets_the_quality_goals(dataset, modes, min_modes):
     G = load_toy_generator(dataset, "wgan-gp")
     coverage = evaluate_toy_generator(G, dataset, n=10_000, seed=12_345)
-    assert pretrained.toy_dataset(dataset).n_modes == modes
+    assert toy_dataset(dataset).n_modes == modes
     assert coverage.modes_covered >= min_modes and coverage.high_quality_fraction >= 0.90, coverage
 
 
@@ -101,12 +105,12 @@ def test_the_wgan_gp_sweep_holds_the_shipped_setting_and_valid_measurements():
     assert len(set(settings)) == len(settings) and (shipped.gp_weight, shipped.lr_d, shipped.lr_g) in settings
     for v in variants:
         for dataset in DATASETS:
-            n_modes = pretrained.toy_dataset(dataset).n_modes
+            n_modes = toy_dataset(dataset).n_modes
             assert 0 <= v[dataset]["modes_covered"] <= n_modes and 0 <= v[dataset]["high_quality_fraction"] <= 1
 
 
 def test_a_missing_sweep_says_how_to_rebuild_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(pretrained, "HERE", tmp_path)
+    monkeypatch.setattr(toy_models, "HERE", tmp_path)
     with pytest.raises(FileNotFoundError, match="sweep_wgan_gp.py"):
         pretrained.wgan_gp_sweep()
 
@@ -115,24 +119,20 @@ def test_loading_never_unpickles(no_unpickling):
     assert isinstance(load_toy_generator("ring", "wgan-gp"), MLPGenerator)
 
 
-def test_a_damaged_file_is_refused(tmp_path, monkeypatch):
-    for name in (pretrained.INDEX, toy_model_info("ring", "gan").file):
-        shutil.copy(pretrained.HERE / name, tmp_path / name)
-    data = bytearray((tmp_path / toy_model_info("ring", "gan").file).read_bytes())
+def test_a_damaged_file_is_refused(tmp_path):
+    name = toy_model_info("ring", "gan").name
+    for suffix in (".json", ".safetensors"):
+        shutil.copy(pretrained.HERE / f"{name}{suffix}", tmp_path / f"{name}{suffix}")
+    data = bytearray((tmp_path / f"{name}.safetensors").read_bytes())
     data[-1] ^= 0xFF  # flip the bits of one byte of a weight
-    (tmp_path / toy_model_info("ring", "gan").file).write_bytes(bytes(data))
-    monkeypatch.setattr(pretrained, "HERE", tmp_path)
-    pretrained._index.cache_clear()
-    try:
-        with pytest.raises(ValueError, match="SHA-256"):
-            load_toy_generator("ring", "gan")
-    finally:
-        pretrained._index.cache_clear()
+    (tmp_path / f"{name}.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="SHA-256"):
+        load_shipped(name, tmp_path)
 
 
 @pytest.mark.parametrize(("dataset", "method"), [("square", "gan"), ("ring", "wgan_gp"), ("ring", "WGAN-GP")])
 def test_unknown_names_are_refused(dataset, method):
-    with pytest.raises(ValueError, match="choose one of"):
+    with pytest.raises(ValueError, match="must be one of"):
         load_toy_generator(dataset, method)
 
 
@@ -232,7 +232,7 @@ def test_grouped_input_gradient_refuses_what_it_does_not_cover():
 @pytest.mark.parametrize("bad", [dict(g_batch_size=1), dict(g_batch_size=0), dict(g_batch_size=2.0),
                                  dict(batch_size=None), dict(batch_size=True)])
 def test_recipe_batch_sizes_are_checked(bad):
-    with pytest.raises(ValueError, match="batch_size must be an int of at least 2"):
+    with pytest.raises(ValueError, match="batch_size must be an int >= 2"):
         ToyRecipe(loss="hinge", lr_d=1e-3, lr_g=1e-3, **bad)
     assert ToyRecipe(loss="hinge", lr_d=1e-3, lr_g=1e-3, g_batch_size=None).g_batch_size is None
 
@@ -284,3 +284,64 @@ def test_train_grouped_runs_each_recipe_briefly_and_clips():
     params = torch.cat([p.detach().flatten() for p in run.critic.parameters()])
     assert params.abs().max() <= 0.01 and (params.abs() == 0.01).float().mean() > 0.5
     assert math.isfinite(run.seconds)
+
+
+def _grouped_by_hand(recipe: ToyRecipe, datasets, seeds, steps: int) -> GroupedMLP:
+    """The grouped toy GAN written out step by step: the reference GroupedSteps in the loop must equal.
+
+    Constant learning rate or a linear fall (``decay_from``), the penalty, clipping; no EMA.
+    """
+    M, B, z_dim = len(datasets), recipe.batch_size, recipe.z_dim
+    with torch.random.fork_rng():
+        members_g, members_d = [], []
+        for seed in seeds:
+            torch.manual_seed(seed)
+            members_g.append(MLPGenerator(z_dim, 2, recipe.g_hidden, tanh=False, batch_norm=recipe.g_batch_norm))
+            members_d.append(MLPDiscriminator(2, recipe.d_hidden, norm=recipe.d_norm))
+        G, D = GroupedMLP(members_g), GroupedMLP(members_d, spectral_norm=recipe.spectral_norm)
+        make = ((lambda m, lr: torch.optim.RMSprop(m.parameters(), lr=lr)) if recipe.optimizer == "rmsprop"
+                else (lambda m, lr: torch.optim.Adam(m.parameters(), lr=lr, betas=recipe.betas)))
+        opt_d, opt_g = make(D, recipe.lr_d), make(G, recipe.lr_g)
+        d_loss, g_loss = LOSS_KINDS[recipe.loss]
+        torch.manual_seed(seeds[0] + 10_007)
+        for step in range(1, steps + 1):
+            start = recipe.decay_from * steps
+            factor = 1.0 if step <= start or recipe.decay_from >= 1 else (steps - step + 1) / (steps - start)
+            for opt, lr in ((opt_d, recipe.lr_d), (opt_g, recipe.lr_g)):
+                for group in opt.param_groups:
+                    group["lr"] = lr * factor
+            for _ in range(recipe.n_critic):
+                real = torch.stack([toy.sample(B) for toy in datasets])
+                with torch.no_grad():
+                    fake = G(torch.randn(M, B, z_dim))
+                loss = M * d_loss(D(real)[..., 0], D(fake)[..., 0])
+                if recipe.gp_weight > 0:
+                    alpha = torch.rand(M, B, 1)
+                    grad = D.input_gradient(alpha * real + (1 - alpha) * fake)
+                    loss = loss + recipe.gp_weight * ((grad.norm(dim=2) - 1) ** 2).mean(dim=1).sum()
+                opt_d.zero_grad()
+                loss.backward()
+                opt_d.step()
+                if recipe.clip_value is not None:
+                    with torch.no_grad():
+                        for p in D.parameters():
+                            p.clamp_(-recipe.clip_value, recipe.clip_value)
+            D.requires_grad_(False)
+            loss = M * g_loss(D(G(torch.randn(M, recipe.g_batch_size or B, z_dim)))[..., 0])
+            opt_g.zero_grad()
+            loss.backward()
+            opt_g.step()
+            D.requires_grad_(True)
+    return G
+
+
+@pytest.mark.parametrize("method", ["wgan-gp", "wgan", "sn-hinge"])
+def test_grouped_training_through_the_loop_equals_the_recipe_written_by_hand(method):
+    recipe = replace(RECIPES[method], batch_size=32, g_batch_size=48 if method == "wgan-gp" else None,
+                     ema_decay=None, decay_from=0.5)
+    toys, seeds = [ring(), grid()], [3, 4]
+    want = _grouped_by_hand(recipe, toys, seeds, steps=6)
+    run = train_grouped(recipe, toys, seeds, steps=6)
+    for (name, a), (_, b) in zip(want.state_dict().items(), run.generator.state_dict().items()):
+        assert torch.equal(a, b), name
+    assert len(run.history) == 6 and len(run.w_estimate) == 6 and len(run.w_estimate[0]) == 2

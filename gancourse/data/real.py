@@ -33,6 +33,7 @@ from torch.utils.data import Dataset
 from torchvision import datasets, transforms
 from torchvision.datasets.utils import check_integrity
 
+from gancourse.checks import positive_int
 from gancourse.runtime import DATA_ENV, PROFILE_ENV, data_dir
 
 __all__ = [
@@ -114,9 +115,7 @@ def _file_problem(path: Path, md5: str | None = None) -> str | None:
 
 
 def _check_image_size(image_size: int) -> int:
-    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 1:
-        raise ValueError(f"image_size must be a positive int (pixels per side), got {image_size!r}")
-    return image_size
+    return positive_int("image_size", image_size, "pixels per side")
 
 
 def _to_unit_range(channels: int) -> list[Callable]:

@@ -12,17 +12,17 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["Gaussian1D", "Mixture1D", "Toy2D", "ring", "grid", "spiral"]
+from gancourse.checks import number, one_of, positive_int
+
+__all__ = ["Gaussian1D", "Mixture1D", "Toy2D", "ring", "grid", "spiral", "toy_dataset", "TOY_DATASETS"]
 
 
 def _check_n(n: int) -> None:
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"n must be a positive int (how many samples to draw), got {n!r}")
+    positive_int("n", n, "how many samples to draw")
 
 
 def _check_positive(name: str, value: float) -> None:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    number(name, value, above=0)
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,7 @@ class Toy2D:
 
 def ring(n_modes: int = 8, radius: float = 2.0, sigma: float = 0.02) -> Toy2D:
     """Return ``n_modes`` Gaussians evenly spaced on a circle (VEEGAN's ring: 8 modes, radius 2, sigma 0.02)."""
-    if not isinstance(n_modes, int) or n_modes < 1:
-        raise ValueError(f"n_modes must be a positive int, got {n_modes!r}")
+    positive_int("n_modes", n_modes, "Gaussians on the ring")
     _check_positive("radius", radius)
     angles = torch.arange(n_modes, dtype=torch.float64) * (2 * math.pi / n_modes)
     centres = radius * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
@@ -145,8 +144,7 @@ def ring(n_modes: int = 8, radius: float = 2.0, sigma: float = 0.02) -> Toy2D:
 
 def grid(side: int = 5, spacing: float = 2.0, sigma: float = 0.05) -> Toy2D:
     """Return a ``side`` x ``side`` grid of Gaussians ``spacing`` apart, centred on 0 (PacGAN's grid: sigma 0.05)."""
-    if not isinstance(side, int) or side < 1:
-        raise ValueError(f"side must be a positive int, got {side!r}")
+    positive_int("side", side, "Gaussians per row of the grid")
     _check_positive("spacing", spacing)
     ticks = (torch.arange(side, dtype=torch.float64) - (side - 1) / 2) * spacing
     gx, gy = torch.meshgrid(ticks, ticks, indexing="ij")
@@ -170,3 +168,14 @@ def spiral(n_modes: int = 20, turns: float = 1.5, radius: float = 3.0, sigma: fl
     idx = np.searchsorted(arc, targets).clip(0, len(arc) - 1)
     centres = torch.tensor(xy[idx], dtype=torch.float32)
     return Toy2D("spiral", centres, float(sigma))
+
+
+TOY_DATASETS = {"ring": ring, "grid": grid, "spiral": spiral}
+
+
+def toy_dataset(name: str) -> Toy2D:
+    """Return the toy distribution called ``name`` ('ring', 'grid' or 'spiral') with its default arguments.
+
+    The shipped toy models of Chapter 4 were trained on ``toy_dataset('ring')`` and ``toy_dataset('grid')``.
+    """
+    return TOY_DATASETS[one_of("name", name, TOY_DATASETS, "a toy data set")]()

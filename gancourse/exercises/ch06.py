@@ -24,7 +24,7 @@ out by hand in the comments. Reference solutions, with the names and signatures 
         return lambda_cat * cross_entropy + lambda_cont * nll.sum(dim=1).mean()
         ### END SOLUTION
 
-The package's versions: ``gancourse.models.infogan.sample_latent`` and ``mutual_information_loss``.
+The package's versions: ``gancourse.models.sample_latent`` and ``gancourse.losses.mutual_information_loss``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,13 @@
-"""Measures of what a generator learned: FID and its parts, IS, KID, precision/recall, mode coverage.
+"""Every judge of what a generator learned: FID and its parts, IS, KID, precision/recall, mode coverage,
+the glyph classifiers and what they measure, InfoGAN's factor estimators.
 
 FID is split as in pytorch-fid, each part testable alone: an extractor (images → features),
 ``FeatureStats`` (features → mean and covariance, streamed in float64) and ``frechet_distance``
 (statistics → a number). ``fid(real, fake)`` runs all three.
+
+- ``extractors``, ``stats``, ``frechet``, ``fid``: FID; ``scores``: IS, KID, precision/recall;
+- ``modes``: mode coverage on the toy mixtures; ``judges``: the shipped glyph classifiers, class
+  accuracy and a judge's verdict; ``factors``: InfoGAN's codes against the glyphs' factors.
 """
 
 from gancourse.metrics.extractors import ClassifierFeatures, GlyphFeatures, InceptionFeatures, check_images
@@ -14,11 +19,27 @@ from gancourse.metrics.frechet import (
     frechet_distance_features,
     trace_sqrt_product,
 )
-from gancourse.metrics.modes import PACGAN_MIN_SHARE, ModeCoverage, mode_counts, mode_coverage
+from gancourse.metrics.factors import CodeMeasurement, matching_accuracy, measure_codes
+from gancourse.metrics.judges import attribute_classifier, class_accuracy, glyph_classifier, judge_verdict
+from gancourse.metrics.modes import (
+    PACGAN_MIN_SHARE,
+    ModeCoverage,
+    evaluate_toy_generator,
+    mode_counts,
+    mode_coverage,
+)
 from gancourse.metrics.scores import KID, InceptionScore, PrecisionRecall, inception_score, kid, precision_recall
 from gancourse.metrics.stats import FeatureStats
 
 __all__ = [
+    "glyph_classifier",
+    "attribute_classifier",
+    "class_accuracy",
+    "judge_verdict",
+    "matching_accuracy",
+    "measure_codes",
+    "CodeMeasurement",
+    "evaluate_toy_generator",
     "mode_coverage",
     "mode_counts",
     "ModeCoverage",

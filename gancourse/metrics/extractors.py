@@ -104,7 +104,7 @@ class GlyphFeatures(nn.Module):
 
     def __init__(self, seed: int = 0) -> None:
         super().__init__()
-        from gancourse.models.classifier import glyph_classifier
+        from gancourse.metrics.judges import glyph_classifier  # loads the shipped weights: only when asked
 
         self.classifier = glyph_classifier(seed).model.eval()
 

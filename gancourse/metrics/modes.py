@@ -9,13 +9,17 @@ samples N: a mode is covered when it receives at least ``min_share * N`` high-qu
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
 import torch
+from torch import nn
 
-__all__ = ["ModeCoverage", "mode_coverage", "mode_counts", "PACGAN_MIN_SHARE"]
+from gancourse import checks
+from gancourse.data.toy import toy_dataset
+from gancourse.models.noise import generate
+
+__all__ = ["ModeCoverage", "mode_coverage", "mode_counts", "evaluate_toy_generator", "PACGAN_MIN_SHARE"]
 
 PACGAN_MIN_SHARE = 20 / 2_500  # PacGAN: < 20 high-quality samples out of 2,500 -> the mode is lost
 
@@ -51,9 +55,8 @@ def mode_counts(
     c = _as_matrix("centres", centres)
     if x.shape[1] != c.shape[1]:
         raise ValueError(f"samples have {x.shape[1]} dimensions but centres have {c.shape[1]}; they must match")
-    for name, value in (("sigma", sigma), ("n_sigma", n_sigma)):
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    checks.number("sigma", sigma, "the modes' standard deviation", above=0)
+    checks.number("n_sigma", n_sigma, "how many standard deviations count as high quality", above=0)
     dist = torch.cdist(x, c)  # (N, K) Euclidean distances
     nearest_dist, nearest = dist.min(dim=1)
     high_quality = nearest_dist <= n_sigma * sigma
@@ -78,8 +81,7 @@ def mode_coverage(
 
     ``samples`` (N, d) and ``centres`` (K, d) are tensors or arrays; sigma is the modes' standard deviation.
     """
-    if not (isinstance(min_share, (int, float)) and 0 <= min_share <= 1):
-        raise ValueError(f"min_share must be a fraction in [0, 1], got {min_share!r}")
+    checks.fraction("min_share", min_share, "the share of the samples a covered mode needs")
     counts = mode_counts(samples, centres, sigma, n_sigma=n_sigma)
     n = len(samples)
     # The tolerance keeps 20 >= 0.008 * 2500 true although 0.008 is not exact in binary; a covered
@@ -87,3 +89,14 @@ def mode_coverage(
     threshold = max(min_share * n - 1e-9, 1)
     covered = int((counts >= threshold).sum())
     return ModeCoverage(covered, float(counts.sum()) / n)
+
+
+def evaluate_toy_generator(G: nn.Module, dataset: str, n: int = 2_500, seed: int = 0) -> ModeCoverage:
+    """Return (modes covered, high-quality share) of ``n`` samples of G from noise seeded with ``seed``.
+
+    ``dataset`` names the toy distribution G learned (``gancourse.data.toy.toy_dataset``: 'ring',
+    'grid'); its centres and sigma decide what counts.
+    """
+    toy = toy_dataset(dataset)
+    samples = generate(G, checks.positive_int("n", n, "samples to draw"), seed=seed, batch_size=n)
+    return mode_coverage(samples, toy.centres, toy.sigma)

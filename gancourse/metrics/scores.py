@@ -17,6 +17,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from gancourse.checks import integer
+
 __all__ = ["InceptionScore", "KID", "PrecisionRecall", "inception_score", "kid", "precision_recall"]
 
 
@@ -54,9 +56,7 @@ def _as_matrix(name: str, x: object, min_rows: int = 2) -> torch.Tensor:
 
 
 def _check_seed(seed: int) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    return int(seed)
+    return integer("seed", seed, "seeds the subsets' draws", at_least=0)
 
 
 def inception_score(probs: object, splits: int = 10, seed: int = 0) -> InceptionScore:

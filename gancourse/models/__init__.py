@@ -1,11 +1,14 @@
-"""Generators and discriminators, and the noise they start from."""
+"""Networks only: generators, discriminators and critics, the judges' CNN, and the noise they start from.
 
-from __future__ import annotations
+- ``mlp``: fully connected G and D (chapter 2); ``dcgan``: convolutional G, D and critics (chapters 3-4);
+- ``conditional``: G(z, y) and D(x, y), the projection discriminator (chapter 5);
+- ``infogan``: D and Q on one body (chapter 6); ``grouped``: many small MLPs evaluated as one;
+- ``classifier``: ``GlyphCNN``, the network behind the judges of ``gancourse.metrics``;
+- ``noise``: z ~ N(0, I), InfoGAN's codes, and ``generate(G, n)``.
+"""
 
-import torch
-
-from gancourse.models.classifier import GlyphCNN, attribute_classifier, glyph_classifier
-from gancourse.models.dcgan import DCGANDiscriminator, DCGANGenerator, critic, init_dcgan_weights_, summary
+from gancourse._moved import moved
+from gancourse.models.classifier import GlyphCNN
 from gancourse.models.conditional import (
     ConditionalDCGANDiscriminator,
     ConditionalDCGANGenerator,
@@ -15,15 +18,11 @@ from gancourse.models.conditional import (
     combine_vectors,
     one_hot,
 )
-from gancourse.models.infogan import (
-    InfoGANConfig,
-    InfoGANDiscriminator,
-    categorical_mi_lower_bound,
-    mutual_information_loss,
-    sample_latent,
-    train_infogan,
-)
+from gancourse.models.dcgan import DCGANDiscriminator, DCGANGenerator, critic, init_dcgan_weights_, summary
+from gancourse.models.grouped import GroupedMLP
+from gancourse.models.infogan import InfoGANDiscriminator, InfoGANOutput
 from gancourse.models.mlp import MLPDiscriminator, MLPGenerator
+from gancourse.models.noise import generate, latent_input, sample_latent, sample_noise
 
 __all__ = [
     "MLPGenerator",
@@ -33,7 +32,6 @@ __all__ = [
     "critic",
     "init_dcgan_weights_",
     "summary",
-    "sample_noise",
     "one_hot",
     "combine_vectors",
     "ConditionalMLPGenerator",
@@ -41,31 +39,19 @@ __all__ = [
     "ConditionalDCGANGenerator",
     "ConditionalDCGANDiscriminator",
     "ProjectionDiscriminator",
-    "sample_latent",
     "InfoGANDiscriminator",
-    "mutual_information_loss",
-    "categorical_mi_lower_bound",
-    "InfoGANConfig",
-    "train_infogan",
+    "InfoGANOutput",
+    "GroupedMLP",
     "GlyphCNN",
-    "glyph_classifier",
-    "attribute_classifier",
+    "sample_noise",
+    "sample_latent",
+    "latent_input",
+    "generate",
 ]
 
-
-def sample_noise(
-    n: int,
-    z_dim: int,
-    generator: torch.Generator | None = None,
-    device: torch.device | str | None = None,
-) -> torch.Tensor:
-    """Return n noise vectors z ~ N(0, I), a float32 tensor of shape (n, z_dim).
-
-    Pass a seeded ``torch.Generator`` to draw the same z every time (e.g. a fixed z to watch G learn).
-    """
-    for name, value in (("n", n), ("z_dim", z_dim)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if device is None and generator is not None:
-        device = generator.device  # a CUDA generator can only fill a CUDA tensor
-    return torch.randn(n, z_dim, generator=generator, device=device)
+# Moved out of models/: judges to metrics, InfoGAN's loss to losses, its training to training.
+__getattr__ = moved(__name__, {
+    **dict.fromkeys(("glyph_classifier", "attribute_classifier"), "gancourse.metrics.judges"),
+    **dict.fromkeys(("mutual_information_loss", "categorical_mi_lower_bound"), "gancourse.losses"),
+    **dict.fromkeys(("InfoGANConfig", "train_infogan"), "gancourse.training"),
+})

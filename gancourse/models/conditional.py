@@ -32,11 +32,11 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
+from gancourse.checks import image_batch, integer, positive_int
 from gancourse.models.dcgan import (
     DCGANDiscriminator,
     DCGANGenerator,
     Norm,
-    _check_positive_int,
     init_dcgan_weights_,
 )
 from gancourse.models.mlp import MLPDiscriminator, MLPGenerator, _as_shape
@@ -55,9 +55,7 @@ __all__ = [
 
 
 def _check_n_classes(n_classes: object) -> int:
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
-        raise ValueError(f"n_classes must be an int >= 2 (the number of classes, e.g. 10 digits), got {n_classes!r}")
-    return n_classes
+    return integer("n_classes", n_classes, "the number of classes, e.g. 10 digits", at_least=2)
 
 
 def one_hot(labels: torch.Tensor, n_classes: int) -> torch.Tensor:
@@ -175,7 +173,7 @@ class ConditionalDCGANGenerator(nn.Module):
     def __init__(self, z_dim: int = 100, n_classes: int = 10, image_size: int = 28, channels: int = 1,
                  width: int = 64, *, embedding_dim: int | None = None) -> None:
         super().__init__()
-        self.z_dim = _check_positive_int("z_dim", z_dim, "the size of the noise vector")
+        self.z_dim = positive_int("z_dim", z_dim, "the size of the noise vector")
         self.n_classes = _check_n_classes(n_classes)
         if embedding_dim is not None and (isinstance(embedding_dim, bool) or not isinstance(embedding_dim, int)
                                           or embedding_dim < 1):
@@ -254,7 +252,4 @@ class ProjectionDiscriminator(nn.Module):
 
 
 def _check_images(x: torch.Tensor, channels: int, image_size: int) -> None:
-    want = (channels, image_size, image_size)
-    if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != want:
-        raise ValueError(f"the discriminator expects images of shape (N, {', '.join(map(str, want))}), got "
-                         f"{tuple(getattr(x, 'shape', ()))}")
+    image_batch("the discriminator's input", x, channels, image_size)

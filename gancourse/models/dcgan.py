@@ -35,6 +35,8 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
+from gancourse.checks import positive_int
+
 __all__ = [
     "IMAGE_SIZES",
     "NORMS",
@@ -55,12 +57,6 @@ Norm = Literal["batch", "layer", "instance"] | None
 
 _NORM_TYPES = (nn.BatchNorm2d, nn.GroupNorm, nn.InstanceNorm2d, nn.LayerNorm)
 _CONV_TYPES = (nn.Conv2d, nn.ConvTranspose2d)
-
-
-def _check_positive_int(name: str, value: object, hint: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int ({hint}), got {value!r}")
-    return value
 
 
 def _layout(image_size: object) -> tuple[int, int]:
@@ -98,9 +94,9 @@ class DCGANGenerator(nn.Module):
     def __init__(self, z_dim: int = 100, image_size: int = 28, channels: int = 1, width: int = 64, *,
                  activation: Literal["relu", "leaky_relu"] = "relu") -> None:
         super().__init__()
-        self.z_dim = _check_positive_int("z_dim", z_dim, "the size of the noise vector")
-        self.channels = _check_positive_int("channels", channels, "1 for grey images, 3 for RGB")
-        self.width = _check_positive_int("width", width, "channels of the largest feature map")
+        self.z_dim = positive_int("z_dim", z_dim, "the size of the noise vector")
+        self.channels = positive_int("channels", channels, "1 for grey images, 3 for RGB")
+        self.width = positive_int("width", width, "channels of the largest feature map")
         self.image_size = image_size
         start, n_up = _layout(image_size)
         if activation not in ACTIVATIONS:
@@ -150,8 +146,8 @@ class DCGANDiscriminator(nn.Module):
     def __init__(self, image_size: int = 28, channels: int = 1, width: int = 64, *, norm: Norm = "batch",
                  spectral_norm: bool = False) -> None:
         super().__init__()
-        self.channels = _check_positive_int("channels", channels, "1 for grey images, 3 for RGB")
-        self.width = _check_positive_int("width", width, "channels of the largest feature map")
+        self.channels = positive_int("channels", channels, "1 for grey images, 3 for RGB")
+        self.width = positive_int("width", width, "channels of the largest feature map")
         self.image_size = image_size
         end, n_down = _layout(image_size)
         if norm not in NORMS:

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from gancourse.checks import boolean, positive_int
+
 __all__ = ["MLPGenerator", "MLPDiscriminator"]
 
 
@@ -56,9 +58,7 @@ class MLPGenerator(nn.Module):
         batch_norm: bool = False,
     ) -> None:
         super().__init__()
-        if not isinstance(z_dim, int) or isinstance(z_dim, bool) or z_dim < 1:
-            raise ValueError(f"z_dim must be a positive int (the size of the noise vector), got {z_dim!r}")
-        self.z_dim = z_dim
+        self.z_dim = positive_int("z_dim", z_dim, "the size of the noise vector")
         self.out_shape = _as_shape("out_shape", out_shape)
         widths = (z_dim, *_as_hidden(hidden))
         layers: list[nn.Module] = []
@@ -115,8 +115,7 @@ class MLPDiscriminator(nn.Module):
                 f"norm must be None, 'layer' or 'batch', got {norm!r}; a critic trained with a gradient "
                 "penalty should use 'layer' (or None), never 'batch'"
             )
-        if not isinstance(spectral_norm, bool):
-            raise TypeError(f"spectral_norm must be True or False, got {spectral_norm!r}")
+        boolean("spectral_norm", spectral_norm)
         self.norm = norm
         self.spectral_norm = spectral_norm
         widths = (math.prod(self.in_shape), *_as_hidden(hidden))

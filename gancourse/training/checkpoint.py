@@ -4,7 +4,9 @@
 any nesting of dicts, lists and tuples whose leaves are tensors, numbers, strings, booleans or
 None (what ``state_dict()`` of a module, an optimizer or a GradScaler holds). The tensors go into
 the safetensors file; the structure and the other values go, as JSON, into the file's metadata.
-``load_checkpoint(path)`` rebuilds the same structure, with every tensor on the CPU.
+``load_checkpoint(path)`` rebuilds the same structure, with every tensor on the CPU. ``save_run`` and
+``restore_run`` store and restore a whole training run with them (models, optimizers, the place in
+the data, the History and the random state), so that a resumed run continues exactly.
 
 Why not ``torch.save``: it pickles, and unpickling a file can run any code in it. A safetensors
 file is only tensors and a JSON header, so loading one from a stranger is safe.
@@ -16,13 +18,14 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from dataclasses import asdict, fields
 from typing import Any
 
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-__all__ = ["save_checkpoint", "load_checkpoint"]
+__all__ = ["save_checkpoint", "load_checkpoint", "save_run", "restore_run"]
 
 FORMAT = "gancourse.checkpoint"
 VERSION = "1"
@@ -116,3 +119,43 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
                          f"this gancourse reads version {VERSION}")
     return _decode(json.loads(metadata["state"]), tensors)
 
+
+def _rng_state(cuda: list[int]) -> dict[str, Any]:
+    return {"cpu": torch.get_rng_state(), "cuda": [torch.cuda.get_rng_state(d) for d in cuda]}
+
+
+def save_run(path: str | Path, step: int, config: Any, parts: Mapping[str, Any], cuda: list[int]) -> None:
+    """Write the whole run at ``step`` to ``path``: each part's state dict, the config and the RNG state.
+
+    ``config`` is a dataclass (e.g. ``TrainConfig``); ``parts`` maps names to objects with
+    ``state_dict()`` (models, optimizers, scalers, the batches, the History); ``cuda`` lists the
+    CUDA devices whose random state to keep.
+    """
+    save_checkpoint(path, step=step, config=asdict(config), rng=_rng_state(cuda),
+                    **{name: part.state_dict() for name, part in parts.items()})
+
+
+def restore_run(path: str | Path, parts: Mapping[str, Any], config: Any, cuda: list[int]) -> int:
+    """Load the run saved at ``path`` into ``parts`` and the RNG; return the step it was saved at.
+
+    The saved config must equal ``config`` except for ``steps``, which may grow.
+    """
+    state = load_checkpoint(path)
+    # A field the saved config lacks (added to the dataclass since) had its default value then.
+    saved = {f.name: f.default for f in fields(config)} | state["config"]
+    current = asdict(config)
+    differ = sorted(k for k in current if k != "steps" and saved.get(k) != current[k])
+    if differ:
+        raise ValueError(f"the checkpoint was saved with a different config: {', '.join(differ)} "
+                         f"({', '.join(f'{k}={saved.get(k)!r}' for k in differ)}); only steps may change on resume")
+    if state["step"] > config.steps:
+        raise ValueError(f"the checkpoint is at step {state['step']}, past config.steps={config.steps}")
+    for name, part in parts.items():
+        if name.startswith("scaler") and not state[name]:
+            continue  # saved without AMP (e.g. on the CPU): the scaler starts afresh
+        part.load_state_dict(state[name])
+    torch.set_rng_state(state["rng"]["cpu"])
+    if len(state["rng"]["cuda"]) == len(cuda):
+        for d, rng in zip(cuda, state["rng"]["cuda"]):
+            torch.cuda.set_rng_state(rng, d)
+    return state["step"]

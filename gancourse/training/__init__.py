@@ -1,0 +1,59 @@
+"""Every training loop of the course, and the parts each one uses.
+
+- ``loop``: ``train_gan``, THE loop: D steps, then a G step, for every GAN of the course;
+- ``steps``: what a D step and a G step compute (``GANSteps``, the plain GAN), which a variant
+  overrides: ``infogan`` (``InfoGANSteps``) and ``grouped`` (``GroupedSteps``, many toy GANs as one);
+- ``config``: ``TrainConfig``; ``schedules``: learning-rate schedules; ``history``: ``History``;
+- ``parts``: optimisers, freezing, EMA, per-layer gradient norms, sample snapshots;
+- ``batches``: real batches from a sampler, a tensor or a Dataset; ``checkpoint``: save and resume;
+- ``classifier``: the supervised loop that trains the glyph judges.
+"""
+
+from gancourse.training.batches import RealBatches, batches
+from gancourse.training.checkpoint import load_checkpoint, save_checkpoint
+from gancourse.training.config import TrainConfig
+from gancourse.training.grouped import RECIPES, GroupedRun, GroupedSteps, ToyRecipe, train_grouped
+from gancourse.training.history import History
+from gancourse.training.infogan import InfoGANConfig, InfoGANSteps, train_infogan
+from gancourse.training.loop import train_gan
+from gancourse.training.parts import (
+    ema_copy,
+    frozen,
+    layer_grad_norms,
+    make_optimizer,
+    save_samples,
+    set_learning_rate,
+    update_ema_,
+)
+from gancourse.training.schedules import LinearDecay, PiecewiseConstant
+from gancourse.training.steps import DStep, GANSteps, GStep
+
+__all__ = [
+    "train_gan",
+    "TrainConfig",
+    "History",
+    "GANSteps",
+    "DStep",
+    "GStep",
+    "InfoGANSteps",
+    "InfoGANConfig",
+    "train_infogan",
+    "GroupedSteps",
+    "GroupedRun",
+    "ToyRecipe",
+    "RECIPES",
+    "train_grouped",
+    "PiecewiseConstant",
+    "LinearDecay",
+    "RealBatches",
+    "batches",
+    "make_optimizer",
+    "set_learning_rate",
+    "frozen",
+    "ema_copy",
+    "update_ema_",
+    "layer_grad_norms",
+    "save_samples",
+    "save_checkpoint",
+    "load_checkpoint",
+]
