@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent
+pytest_plugins = ["tests.executed_notebooks"]  # nbval's executed notebooks, kept for the book build
 
 # Before anything imports matplotlib or starts a kernel: notebooks run by nbval inherit these too.
 os.environ.setdefault("GANCOURSE_PROFILE", "quick")
