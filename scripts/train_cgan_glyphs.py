@@ -26,7 +26,6 @@ again: the glyph classifier's accuracy on N_PER_CLASS samples of each class, dra
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from torch.utils.data import TensorDataset
 from gancourse.data.glyphs import GlyphDataset
 from gancourse.metrics.judges import class_accuracy, glyph_classifier
 from gancourse.models import ConditionalDCGANDiscriminator, ConditionalDCGANGenerator
-from gancourse.pretrained import HERE, load_shipped, save_shipped
+from gancourse.pretrained import HERE, as_shipped, save_shipped
 from gancourse.training import PiecewiseConstant, TrainConfig, train_gan
 
 NAME = "cgan_glyphs"
@@ -91,10 +90,8 @@ def ship(G: ConditionalDCGANGenerator, cpu_seconds: float, out_dir: Path = HERE)
             "rebuild": "OMP_NUM_THREADS=1 python scripts/train_cgan_glyphs.py",
             "n_per_class": N_PER_CLASS, "eval_seed": EVAL_SEED, "judge": "gancourse.metrics.judges.glyph_classifier()"}
     # Measure the model as it ships: float16 weights, reloaded through load_shipped.
-    with tempfile.TemporaryDirectory() as tmp:
-        save_shipped(NAME, G, ConditionalDCGANGenerator, G_KWARGS, info, out_dir=tmp)
-        reloaded, _ = load_shipped(NAME, tmp)
-    accuracy, per_class, _ = class_accuracy(reloaded, judge, N_PER_CLASS, EVAL_SEED)
+    accuracy, per_class, _ = class_accuracy(as_shipped(G, ConditionalDCGANGenerator, G_KWARGS), judge, N_PER_CLASS,
+                                            EVAL_SEED)
     per_class = per_class.tolist()
     info.update(accuracy=round(accuracy, 4), worst_class=int(min(range(len(per_class)), key=per_class.__getitem__)),
                 worst_class_accuracy=round(min(per_class), 4), per_class_accuracy=[round(a, 4) for a in per_class])

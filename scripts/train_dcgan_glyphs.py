@@ -34,7 +34,6 @@ The verdict is ``gancourse.metrics.judges.judge_verdict``:
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from pathlib import Path
 
@@ -43,7 +42,7 @@ import torch
 from gancourse.data.glyphs import GlyphDataset
 from gancourse.metrics.judges import CONFIDENT, COVERED_SHARE, glyph_classifier, judge_verdict
 from gancourse.models import DCGANDiscriminator, DCGANGenerator, generate
-from gancourse.pretrained import HERE, load_shipped, save_shipped
+from gancourse.pretrained import HERE, as_shipped, save_shipped
 from gancourse.training import PiecewiseConstant, TrainConfig, train_gan
 
 NAME = "dcgan_glyphs"
@@ -93,10 +92,7 @@ def ship(G: DCGANGenerator, cpu_seconds: float, out_dir: Path = HERE) -> dict:
             "judge": "gancourse.metrics.judges.glyph_classifier()",
             "real_confidence": round(judge_verdict(real, judge)["confidence"], 4)}
     # Measure the model as it ships: float16 weights, reloaded through load_shipped.
-    with tempfile.TemporaryDirectory() as tmp:
-        save_shipped(NAME, G, DCGANGenerator, G_KWARGS, info, out_dir=tmp)
-        reloaded, _ = load_shipped(NAME, tmp)
-    verdict = judge_samples(reloaded, judge)
+    verdict = judge_samples(as_shipped(G, DCGANGenerator, G_KWARGS), judge)
     info.update(confidence=round(verdict["confidence"], 4), share_confident=round(verdict["share_confident"], 4),
                 class_shares=[round(s, 4) for s in verdict["class_shares"]], classes_covered=verdict["classes_covered"])
     weights = save_shipped(NAME, G, DCGANGenerator, G_KWARGS, info, out_dir=out_dir)

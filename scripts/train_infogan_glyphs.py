@@ -35,7 +35,7 @@ from gancourse.data.glyphs import GlyphDataset, GlyphFactorRanges
 from gancourse.metrics.factors import FACTORS, estimator_check, measure_codes
 from gancourse.metrics.judges import glyph_classifier
 from gancourse.models import DCGANGenerator, InfoGANDiscriminator
-from gancourse.pretrained import load_shipped, save_shipped
+from gancourse.pretrained import as_shipped, save_shipped
 from gancourse.training import InfoGANSteps, TrainConfig, train_gan
 
 NAME, BASELINE, ALL_FONTS = "infogan_glyphs", "infogan_glyphs_baseline", "infogan_glyphs_allfonts"
@@ -99,9 +99,7 @@ def all_fonts(seed: int, classify, save: bool) -> None:
             "recipe": f"InfoGAN, lambda_cat 1, lambda_cont 0.1: the recipe and seed of {NAME}, on all fonts, shifted",
             "seed": seed, "seconds": seconds, "mi_cat_every_50_steps": curve,
             "rebuild": "OMP_NUM_THREADS=1 python scripts/train_infogan_glyphs.py --all-fonts"}
-    save_shipped(ALL_FONTS, G, DCGANGenerator, G_KWARGS, info)
-    reloaded, _ = load_shipped(ALL_FONTS)
-    info["measured"] = measure(reloaded, classify)
+    info["measured"] = measure(as_shipped(G, DCGANGenerator, G_KWARGS), classify)  # the float16 model, reloaded
     save_shipped(ALL_FONTS, G, DCGANGenerator, G_KWARGS, info)
 
 
@@ -157,9 +155,7 @@ def main() -> None:
         (BASELINE, Gb, {**common, "recipe": "plain GAN: the same networks and inputs, lambda_cat = lambda_cont = 0",
                         "seed": args.seeds[0], "seconds": seconds_b, "mi_cat_every_50_steps": curve_b}),
     ):
-        save_shipped(name, model, DCGANGenerator, G_KWARGS, info)
-        reloaded, _ = load_shipped(name)
-        measured = measure(reloaded, classify)  # the float16 model the notebook loads
+        measured = measure(as_shipped(model, DCGANGenerator, G_KWARGS), classify)  # the float16 model the notebook loads
         info["measured"] = measured
         save_shipped(name, model, DCGANGenerator, G_KWARGS, info)
         print(f"saved {name}: matching accuracy {measured['matching_accuracy']:.3f}, best |rho| continuous "

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +37,7 @@ sys.path.insert(0, str(REPO))  # run from a checkout without installing the pack
 from gancourse.data.toy import toy_dataset  # noqa: E402
 from gancourse.metrics import evaluate_toy_generator  # noqa: E402
 from gancourse.models import MLPGenerator  # noqa: E402
-from gancourse.pretrained import DATASETS, METHODS, load_shipped, save_shipped, toy_model_name  # noqa: E402
+from gancourse.pretrained import DATASETS, METHODS, as_shipped, save_shipped, toy_model_name  # noqa: E402
 from gancourse.training.grouped import RECIPES, train_grouped  # noqa: E402
 
 EVAL_SEED = 0
@@ -90,10 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             kwargs = {"z_dim": G.z_dim, "out_shape": list(G.out_shape), "hidden": list(recipe.g_hidden),
                       "tanh": False, "batch_norm": recipe.g_batch_norm}
             # float16 halves the files; the numbers recorded are measured on the stored weights, reloaded.
-            with tempfile.TemporaryDirectory() as tmp:
-                save_shipped(toy_model_name(name, method), G, MLPGenerator, kwargs, out_dir=tmp)
-                stored, _ = load_shipped(toy_model_name(name, method), tmp)
-            coverage = evaluate_toy_generator(stored, name, n=N_EVAL, seed=EVAL_SEED)
+            coverage = evaluate_toy_generator(as_shipped(G, MLPGenerator, kwargs), name, n=N_EVAL, seed=EVAL_SEED)
             full = evaluate_toy_generator(G, name, n=N_EVAL, seed=EVAL_SEED)
             command = rebuild_command(method, group, args.seed)
             info = {"dataset": name, "method": method, "config": recipe.to_dict(), "seed": args.seed,

@@ -74,7 +74,7 @@ def sample_latent(
 
 @torch.no_grad()
 def generate(G: nn.Module, n: int | None = None, *, z: torch.Tensor | None = None,
-             labels: torch.Tensor | None = None, seed: int | None = None, batch_size: int = 500) -> torch.Tensor:
+             labels: torch.Tensor | None = None, seed: int | None = None, batch_size: int = 1_000) -> torch.Tensor:
     """Return samples of G in eval mode, on the CPU: G(z) for ``n`` fresh z ~ N(0, I), or for the given ``z``.
 
     ``seed`` draws the noise from its own ``torch.Generator`` (the same samples every time, the

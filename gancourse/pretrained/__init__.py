@@ -8,7 +8,7 @@ toy generators of Chapter 4's table (``load_toy_generator('ring', 'wgan-gp')``).
 """
 
 from gancourse._moved import moved
-from gancourse.pretrained.cards import HERE, load_shipped, save_shipped, shipped_card, shipped_names
+from gancourse.pretrained.cards import HERE, as_shipped, load_shipped, save_shipped, shipped_card, shipped_names
 from gancourse.pretrained.toy import (
     DATASETS,
     METHODS,
@@ -26,6 +26,7 @@ __all__ = [
     "save_shipped",
     "shipped_card",
     "shipped_names",
+    "as_shipped",
     "DATASETS",
     "METHODS",
     "ToyModel",

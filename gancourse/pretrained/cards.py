@@ -20,13 +20,14 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-__all__ = ["save_shipped", "load_shipped", "shipped_card", "shipped_names"]
+__all__ = ["save_shipped", "load_shipped", "shipped_card", "shipped_names", "as_shipped"]
 
 HERE = Path(__file__).resolve().parent
 FORMAT = "gancourse shipped model, version 1"
@@ -143,3 +144,13 @@ def load_shipped(name: str, folder: str | Path = HERE) -> tuple[nn.Module, dict[
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(weights)).items()}
     model.load_state_dict(state, strict=True)
     return model.eval().requires_grad_(False), card
+
+
+def as_shipped(model: nn.Module, builder: type | Any, kwargs: dict[str, Any]) -> nn.Module:
+    """Return ``model`` as ``load_shipped`` would return it once shipped: float16 weights, reloaded.
+
+    The scripts measure this copy, so that a card records what a reader who loads the file gets.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        save_shipped("measured", model, builder, kwargs, out_dir=folder)
+        return load_shipped("measured", folder)[0]
