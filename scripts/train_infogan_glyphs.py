@@ -3,6 +3,7 @@
     OMP_NUM_THREADS=1 python scripts/train_infogan_glyphs.py            # all seeds, the baseline, then save
     OMP_NUM_THREADS=1 python scripts/train_infogan_glyphs.py --seeds 0  # one seed (quicker, for a look)
     OMP_NUM_THREADS=1 python scripts/train_infogan_glyphs.py --all-fonts  # the contrast: all fonts, shifted
+    OMP_NUM_THREADS=1 python scripts/train_infogan_glyphs.py --out-dir /tmp/infogan   # anywhere else
 
 Two models, the same DCGAN generator and InfoGAN discriminator (D and Q on one body), the same data
 (glyphs of one font, centred: see FONTS), steps and learning rates; they differ only in the weight of
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -35,7 +37,7 @@ from gancourse.data.glyphs import GlyphDataset, GlyphFactorRanges
 from gancourse.metrics.factors import FACTORS, estimator_check, measure_codes
 from gancourse.metrics.judges import glyph_classifier
 from gancourse.models import DCGANGenerator, InfoGANDiscriminator
-from gancourse.pretrained import as_shipped, save_shipped
+from gancourse.pretrained import HERE, as_shipped, save_shipped
 from gancourse.training import InfoGANSteps, TrainConfig, train_gan
 
 NAME, BASELINE, ALL_FONTS = "infogan_glyphs", "infogan_glyphs_baseline", "infogan_glyphs_allfonts"
@@ -84,7 +86,7 @@ def train(seed: int, lam: float, data: torch.Tensor) -> tuple[DCGANGenerator, li
     return G.eval(), curve, seconds
 
 
-def all_fonts(seed: int, classify, save: bool) -> None:
+def all_fonts(seed: int, classify, save: bool, out_dir: Path = HERE) -> None:
     """Train the shipped recipe on ALL fonts, shifted (GlyphDataset's defaults); save it as ALL_FONTS."""
     G, curve, seconds = train(seed, 1.0, GlyphDataset(N_IMAGES, seed=DATA_SEED).images)
     result = measure(G, classify)
@@ -100,13 +102,14 @@ def all_fonts(seed: int, classify, save: bool) -> None:
             "seed": seed, "seconds": seconds, "mi_cat_every_50_steps": curve,
             "rebuild": "OMP_NUM_THREADS=1 python scripts/train_infogan_glyphs.py --all-fonts"}
     info["measured"] = measure(as_shipped(G, DCGANGenerator, G_KWARGS), classify)  # the float16 model, reloaded
-    save_shipped(ALL_FONTS, G, DCGANGenerator, G_KWARGS, info)
+    save_shipped(ALL_FONTS, G, DCGANGenerator, G_KWARGS, info, out_dir=out_dir)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--out-dir", type=Path, default=HERE, help="where to write the weights and the cards")
     parser.add_argument("--all-fonts", action="store_true",
                         help=f"train the first seed on all fonts with shifts instead and save it as {ALL_FONTS}")
     args = parser.parse_args()
@@ -118,7 +121,7 @@ def main() -> None:
             return classifier(x).argmax(1)
 
     if args.all_fonts:
-        all_fonts(args.seeds[0], classify, save=not args.no_save)
+        all_fonts(args.seeds[0], classify, save=not args.no_save, out_dir=args.out_dir)
         return
 
     total = time.perf_counter()
@@ -157,7 +160,7 @@ def main() -> None:
     ):
         measured = measure(as_shipped(model, DCGANGenerator, G_KWARGS), classify)  # the float16 model the notebook loads
         info["measured"] = measured
-        save_shipped(name, model, DCGANGenerator, G_KWARGS, info)
+        save_shipped(name, model, DCGANGenerator, G_KWARGS, info, out_dir=args.out_dir)
         print(f"saved {name}: matching accuracy {measured['matching_accuracy']:.3f}, best |rho| continuous "
               f"{measured['best_abs_rho_cont']:.3f} (reloaded float16)")
     print(f"total {time.perf_counter() - total:.0f} s")

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from gancourse import checks
+from gancourse.models.noise import generate
 
 __all__ = ["make_optimizer", "set_learning_rate", "frozen", "layer_grad_norms", "ema_copy", "update_ema_",
            "save_samples", "Callback"]
@@ -102,8 +103,8 @@ def update_ema_(G_ema: nn.Module, G: nn.Module, decay: float) -> None:
 def save_samples(folder: str | Path, z: torch.Tensor, *, nrow: int = 8) -> Callback:
     """Return a ``train_gan`` callback that saves G(z) as one PNG grid, ``folder/samples_<step>.png``.
 
-    G runs in eval mode on the fixed noise ``z`` (so batch norm uses its running statistics) and is
-    switched back; images in [-1, 1] are mapped to [0, 1].
+    G runs on the fixed noise ``z`` through ``generate`` (eval mode, so batch norm uses its running
+    statistics, then switched back); images in [-1, 1] are mapped to [0, 1].
     """
     from torchvision.utils import save_image  # imported here: only this helper needs torchvision
 
@@ -111,11 +112,7 @@ def save_samples(folder: str | Path, z: torch.Tensor, *, nrow: int = 8) -> Callb
     folder.mkdir(parents=True, exist_ok=True)
 
     def callback(step: int, G: nn.Module, D: nn.Module) -> None:
-        was_training = G.training
-        G.eval()
-        with torch.no_grad():
-            images = G(z.to(next(G.parameters()).device)).float().cpu()
-        G.train(was_training)
+        images = generate(G, z=z)
         if images.ndim != 4:
             raise ValueError(f"save_samples needs a generator of images (N, C, H, W); G(z) has shape "
                              f"{tuple(images.shape)}")
