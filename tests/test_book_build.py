@@ -20,6 +20,7 @@ import nbformat
 import pytest
 import yaml
 from book_toc import toc_files
+from html_site import broken_links, external_loads
 
 REPO = Path(__file__).resolve().parents[1]
 HTML = REPO / "_build" / "html"
@@ -113,4 +114,11 @@ def test_book_builds_without_warnings(executed_notebooks: dict[Path, nbformat.No
     for name in (f for f in toc_files() if f.startswith("notebooks/")):
         html = pages[name].read_text()
         assert "<img" in html and "cell_output" in html, f"{name}: no executed outputs on the page"
+    # Readers behind a firewall get the whole page: nothing is fetched from another host (MathJax,
+    # the Colab badge and the theme's assets are served with the book), and every link resolves.
+    outside = external_loads(HTML)
+    assert not outside, "pages that fetch from another host:\n" + "\n".join(outside[:20])
+    assert (HTML / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax is not served with the book"
+    broken = broken_links(HTML)
+    assert not broken, "internal links or images that do not resolve:\n" + "\n".join(broken[:20])
     print(f"book built; notebooks executed by nbval: {len(executed)}, by the build: {len(left_to_the_build)}")

@@ -33,7 +33,7 @@ import subprocess, sys
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "gancourse @ git+https://github.com/gan-course/gan-course"], check=True)'''
-COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+COLAB_BADGE = "../book/figures/colab-badge.svg"  # served with the book: a reader offline still sees it
 NO_NOTEBOOKS = "no notebooks in notebooks/ yet"
 
 
@@ -153,10 +153,11 @@ def test_title_and_colab_badge(path: Path):
     )
     repo, branch = _repository()
     link = f"https://colab.research.google.com/github/{repo}/blob/{branch}/notebooks/{path.name}"
-    assert f"[![Open In Colab]({COLAB_BADGE})]({link})" in first.source, (
+    assert f"[![Open in Colab]({COLAB_BADGE})]({link})" in first.source, (
         f"{path.name}: the first cell needs the Colab badge linking to its own path:\n"
-        f"[![Open In Colab]({COLAB_BADGE})]({link})"
+        f"[![Open in Colab]({COLAB_BADGE})]({link})"
     )
+    assert (path.parent / COLAB_BADGE).is_file()
 
 
 @pytest.mark.parametrize("path", _notebook_params())
