@@ -178,8 +178,37 @@ def test_cli_folder_end_to_end(course: Path, tmp_path: Path, capsys):
     assert "01_one.ipynb: 1 exercise stripped" in out and "02_two.ipynb: 2 exercises stripped" in out
     assert "Wrote 2 student notebooks (3 exercises stripped)" in out
     assert {p: p.read_bytes() for p in course.rglob("*") if p.is_file()} == before  # sources untouched
-    # Running it again replaces the student copies (they hold no solutions).
+    # Running it again over unchanged student copies is harmless: the same files are written.
     assert main(["make-student", str(course), str(dest)]) == 0
+
+
+def test_cli_never_overwrites_a_students_work(course: Path, tmp_path: Path, capsys):
+    dest = tmp_path / "student"
+    assert main(["make-student", str(course), str(dest)]) == 0
+    answered = nbformat.read(dest / "01_one.ipynb", as_version=4)
+    answered.cells[2].source = answered.cells[2].source.replace("raise NotImplementedError()", "return 42")
+    nbformat.write(answered, dest / "01_one.ipynb")
+    work = (dest / "01_one.ipynb").read_bytes()
+    capsys.readouterr()
+    assert main(["make-student", str(course), str(dest)]) == 1
+    err = capsys.readouterr().err
+    assert "refusing to overwrite 1 existing notebook" in err and "01_one.ipynb" in err and "--overwrite" in err
+    assert (dest / "01_one.ipynb").read_bytes() == work  # the answer is still there
+    assert main(["make-student", str(course), str(dest), "--overwrite"]) == 0  # asked for explicitly
+    assert "return 42" not in (dest / "01_one.ipynb").read_text()
+
+
+@pytest.mark.parametrize("marker", ["###BEGIN SOLUTION", "## BEGIN SOLUTION", "### Begin Solution",
+                                    "### BEGIN SOLUTIONS", "# END SOLUTION", "### END_SOLUTION"])
+def test_near_miss_markers_are_errors_naming_the_cell(course: Path, tmp_path: Path, capsys, marker):
+    nb = nbformat.read(course / "02_two.ipynb", as_version=4)
+    nb.cells[1].source = f"{marker}\nsecret = 1\n"
+    nbformat.write(nb, course / "02_two.ipynb")
+    dest = tmp_path / "student"
+    assert main(["make-student", str(course), str(dest)]) == 1
+    err = capsys.readouterr().err
+    assert "02_two.ipynb: cell 1: line 1" in err and "looks like a solution marker" in err
+    assert not dest.exists()  # the solution did not ship
 
 
 def test_cli_single_notebook_to_file_and_to_folder(course: Path, tmp_path: Path):

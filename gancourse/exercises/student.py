@@ -7,12 +7,19 @@ strips to exactly ``### END SOLUTION`` (markers included) are replaced by nbgrad
 ``# YOUR CODE HERE`` and ``raise NotImplementedError()``, at the indentation of the BEGIN marker.
 Outputs and execution counts are cleared. The result is what ``nbgrader generate_assignment``
 would write for these cells, without needing nbgrader or its cell metadata.
+
+A line that looks like a marker but is not one exactly (``###BEGIN SOLUTION``, ``## END
+SOLUTION``, ``### Begin Solution``) is an error naming its cell: left alone, it would ship the
+solution. A student copy that already exists is replaced only when it is unchanged (what this tool
+would write again); one that differs, a student's answers perhaps, is never overwritten unless
+``--overwrite`` asks for it.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +31,8 @@ from nbformat import NotebookNode
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 STUB_LINES = ("# YOUR CODE HERE", "raise NotImplementedError()")
+# Anything a person may have meant as a marker: hashes, BEGIN or END, SOLUTION(S), any case and spacing.
+NEAR_MARKER = re.compile(r"#+\s*(begin|end)[\s_-]*solutions?\W*", re.IGNORECASE)
 
 
 class SolutionMarkerError(ValueError):
@@ -38,6 +47,12 @@ def _strip(source: str) -> tuple[str, int]:
     blocks = 0
     for number, line in enumerate(source.split("\n"), start=1):
         marker = line.strip()
+        if marker not in (BEGIN_SOLUTION, END_SOLUTION) and NEAR_MARKER.fullmatch(marker):
+            exact = BEGIN_SOLUTION if "begin" in marker.lower() else END_SOLUTION
+            raise SolutionMarkerError(
+                f"line {number}: `{marker}` looks like a solution marker but is not one; write it exactly "
+                f"`{exact}` (otherwise the solution ships in the student copy)"
+            )
         if marker == BEGIN_SOLUTION:
             if begin_line is not None:
                 raise SolutionMarkerError(
@@ -171,8 +186,26 @@ def _refuse_overwriting_solutions(dest: Path) -> None:
         )
 
 
-def make_student(src: Path, dest: Path) -> list[tuple[Path, Path, int]]:
-    """Write student versions of ``src`` (a notebook or a folder) to ``dest``; return (src, dest, exercises) each."""
+def _changed_copies(converted: list[tuple[_Job, NotebookNode, int]]) -> list[Path]:
+    """Return the destinations that exist and differ from the student copy about to be written there."""
+    changed = []
+    for job, student, _ in converted:
+        if job.dest.is_file():
+            try:
+                same = nbformat.read(job.dest, as_version=4) == student
+            except Exception:  # unreadable: not ours to replace
+                same = False
+            if not same:
+                changed.append(job.dest)
+    return changed
+
+
+def make_student(src: Path, dest: Path, *, overwrite: bool = False) -> list[tuple[Path, Path, int]]:
+    """Write student versions of ``src`` (a notebook or a folder) to ``dest``; return (src, dest, exercises) each.
+
+    An existing student copy that differs from the one this would write (a student's answers, or
+    an older version) is replaced only with ``overwrite=True``; nothing is written otherwise.
+    """
     jobs = _plan(Path(src), Path(dest))
     # Convert everything before writing anything: a marker error leaves no half-written folder.
     converted = []
@@ -180,6 +213,14 @@ def make_student(src: Path, dest: Path) -> list[tuple[Path, Path, int]]:
         nb = nbformat.read(job.src, as_version=4)
         n_exercises = count_exercises(nb, name=str(job.src))
         converted.append((job, make_student_notebook(nb, name=str(job.src)), n_exercises))
+    changed = _changed_copies(converted)
+    if changed and not overwrite:
+        listed = "\n  ".join(map(str, changed))
+        raise FileExistsError(
+            f"refusing to overwrite {len(changed)} existing notebook(s) that differ from a fresh student copy "
+            f"(a student's answers, or an older version):\n  {listed}\nMove them away, choose another DEST, or "
+            "pass --overwrite to replace them."
+        )
     report = []
     for job, student, n_exercises in converted:
         job.dest.parent.mkdir(parents=True, exist_ok=True)
@@ -211,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     make.add_argument("dest", metavar="DEST", type=Path,
                       help="the student notebook (or an existing folder) for one notebook; a folder, "
                            "created if needed and outside SRC, for a folder")
+    make.add_argument("--overwrite", action="store_true",
+                      help="replace existing student copies even when they differ from a fresh one "
+                           "(a student's answers would be lost)")
     return parser
 
 
@@ -219,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "make-student":
         try:
-            report = make_student(args.src, args.dest)
+            report = make_student(args.src, args.dest, overwrite=args.overwrite)
         except (OSError, ValueError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
