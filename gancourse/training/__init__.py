@@ -13,7 +13,7 @@ from gancourse.training.batches import RealBatches, batches
 from gancourse.training.checkpoint import load_checkpoint, save_checkpoint
 from gancourse.training.config import TrainConfig
 from gancourse.training.grouped import RECIPES, GroupedRun, GroupedSteps, ToyRecipe, train_grouped
-from gancourse.training.history import History
+from gancourse.training.history import History, TrainingDiverged
 from gancourse.training.infogan import InfoGANConfig, InfoGANSteps, train_infogan
 from gancourse.training.loop import train_gan
 from gancourse.training.parts import (
@@ -32,6 +32,7 @@ __all__ = [
     "train_gan",
     "TrainConfig",
     "History",
+    "TrainingDiverged",
     "GANSteps",
     "DStep",
     "GStep",

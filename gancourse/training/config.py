@@ -31,6 +31,7 @@ class TrainConfig:
     record_grad_norms: bool = False  # the norm of D's gradient per layer, at each step's last D update
     amp: bool = False           # CUDA only: float16 autocast with gradient scaling
     channels_last: bool = False  # NHWC memory layout: tensor cores on CUDA, oneDNN's faster kernels on the CPU
+    stop_on_divergence: bool = True  # stop at the first NaN, inf or absurdly large loss (checked every 50 steps)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -52,6 +53,6 @@ class TrainConfig:
         if self.ema_decay is not None:
             checks.fraction("ema_decay", self.ema_decay, "None, or e.g. 0.999")
         checks.integer("ema_start", self.ema_start, "the step the EMA starts averaging at", at_least=0)
-        for name in ("record_grad_norms", "amp", "channels_last"):
+        for name in ("record_grad_norms", "amp", "channels_last", "stop_on_divergence"):
             checks.boolean(name, getattr(self, name))
         checks.integer("seed", self.seed, at_least=0, at_most=2**63 - 1)

@@ -19,9 +19,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-__all__ = ["History", "Recorder", "FLUSH_EVERY", "PROBABILITY_LOSSES"]
+__all__ = ["History", "Recorder", "TrainingDiverged", "FLUSH_EVERY", "PROBABILITY_LOSSES", "LOSS_LIMIT"]
 
 FLUSH_EVERY = 50  # steps whose measurements wait on the device before one transfer to the History
+LOSS_LIMIT = 1e10  # a loss beyond this (or NaN, inf) means the weights have blown up
 PROBABILITY_LOSSES = ("nonsaturating", "minimax")  # D outputs the logit of a probability; a critic does not
 _TAGS = {"d_loss": "loss/D", "g_loss": "loss/G", "d_real": "D/real", "d_fake": "D/fake", "gp": "loss/gp",
          "w_estimate": "D/w_estimate"}
@@ -103,11 +104,22 @@ class History:
         self.seconds = float(state.get("seconds", 0.0))
 
 
-class Recorder:
-    """Collects each step's measurements on the device and moves them to the History in batches."""
+class TrainingDiverged(FloatingPointError):
+    """Raised when a run's losses become NaN, infinite or absurdly large: the run has diverged."""
 
-    def __init__(self, history: History, loss: str, total: int, log_dir: str | Path | None, progress: bool) -> None:
+
+class Recorder:
+    """Collects each step's measurements on the device and moves them to the History in batches.
+
+    At each transfer it checks the losses: the first step whose D or G loss is NaN, infinite or
+    beyond ``LOSS_LIMIT`` stops the run with ``TrainingDiverged`` (unless ``stop_on_divergence`` is
+    off), before anything of it reaches a checkpoint.
+    """
+
+    def __init__(self, history: History, loss: str, total: int, log_dir: str | Path | None, progress: bool,
+                 stop_on_divergence: bool = True, hint: str = "") -> None:
         self.history, self.log_dir, self.progress, self.total = history, log_dir, progress, total
+        self.stop_on_divergence, self.hint = stop_on_divergence, hint
         self.as_probability = loss in PROBABILITY_LOSSES
         self.pending: list[tuple[int, torch.Tensor, torch.Tensor | None]] = []
         self.extra: list[str] = []
@@ -154,6 +166,8 @@ class Recorder:
         if not self.pending:
             return
         rows = torch.stack([stats for _, stats, _ in self.pending]).tolist()
+        if self.stop_on_divergence:
+            self._check_finite(rows)
         norms = [n.tolist() if n is not None else None for _, _, n in self.pending]
         columns = (*History.COLUMNS, *self.extra)
         for (step, _, _), row, layer_norms in zip(self.pending, rows, norms):
@@ -168,6 +182,18 @@ class Recorder:
         self.pending.clear()
         self.bar.set_postfix(d_loss=f"{self.history.d_loss[-1]:.3f}", g_loss=f"{self.history.g_loss[-1]:.3f}",
                              refresh=False)
+
+    def _check_finite(self, rows: list[list[float]]) -> None:
+        """Raise TrainingDiverged at the first queued step whose D or G loss is not a sane number."""
+        for (step, _, _), row in zip(self.pending, rows):
+            d_loss, g_loss = row[0], row[1]
+            if not (math.isfinite(d_loss) and math.isfinite(g_loss)) or max(abs(d_loss), abs(g_loss)) > LOSS_LIMIT:
+                self.pending.clear()
+                raise TrainingDiverged(
+                    f"the run diverged at step {step}: d_loss = {d_loss:.4g}, g_loss = {g_loss:.4g}. Likely causes: "
+                    f"a learning rate too high ({self.hint}), or NaN or inf in the data (check "
+                    "torch.isfinite(data).all()). Lower the learning rate or fix the data; "
+                    "TrainConfig(stop_on_divergence=False) records such a run to the end instead.")
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

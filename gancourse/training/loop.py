@@ -114,8 +114,9 @@ def train_gan(
     G.train()
     D.train()
     started = time.perf_counter()
-    with torch.random.fork_rng(devices=cuda), Recorder(history, config.loss, config.steps, log_dir,
-                                                        progress) as recorder:
+    hint = f"lr_d = {config.lr_d:g}, lr_g = {config.lr_g:g}"
+    with torch.random.fork_rng(devices=cuda), Recorder(history, config.loss, config.steps, log_dir, progress,
+                                                        config.stop_on_divergence, hint) as recorder:
         torch.manual_seed(config.seed)
         start = 0
         if resume and checkpoint is not None and Path(checkpoint).exists():

@@ -1,0 +1,50 @@
+"""A run that diverges stops with an error naming the step and the likely cause, before it saves NaN weights."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from gancourse.data.toy import ring
+from gancourse.models import MLPDiscriminator, MLPGenerator
+from gancourse.training import TrainConfig, TrainingDiverged, train_gan
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def _pair() -> tuple[MLPGenerator, MLPDiscriminator]:
+    torch.manual_seed(0)
+    return MLPGenerator(2, 2, (16,), tanh=False), MLPDiscriminator(2, (16,))
+
+
+def test_nan_in_the_data_stops_the_run_at_its_first_step_and_saves_nothing(tmp_path):
+    data = ring().sample(64)
+    data[5, 0] = math.nan
+    path = tmp_path / "run.safetensors"
+    G, D = _pair()
+    with pytest.raises(TrainingDiverged, match=r"diverged at step 1: d_loss = nan.*isfinite\(data\)"):
+        train_gan(G, D, data, TrainConfig(steps=3, batch_size=64), checkpoint=path, progress=False)
+    assert not path.exists()
+
+
+def test_a_huge_learning_rate_is_caught_and_named():
+    G, D = _pair()
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+.*lr_d = 1e\+06, lr_g = 1e\+06"):
+        train_gan(G, D, lambda n: ring().sample(n), TrainConfig(steps=60, batch_size=64, lr_d=1e6, lr_g=1e6,
+                                                                loss="wasserstein"), progress=False)
+
+
+def test_the_check_can_be_turned_off_and_the_run_records_to_the_end():
+    data = ring().sample(64)
+    data[0, 0] = math.nan
+    G, D = _pair()
+    history = train_gan(G, D, data, TrainConfig(steps=3, batch_size=64, stop_on_divergence=False), progress=False)
+    assert len(history) == 3 and all(math.isnan(v) for v in history.d_loss)
+
+
+@pytest.mark.parametrize("lr", [math.inf, math.nan, -1e-3])
+def test_a_learning_rate_that_is_not_a_finite_number_is_refused_at_once(lr):
+    with pytest.raises(ValueError, match="lr_d must be a finite number >= 0"):
+        TrainConfig(lr_d=lr)
