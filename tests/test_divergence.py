@@ -48,3 +48,16 @@ def test_the_check_can_be_turned_off_and_the_run_records_to_the_end():
 def test_a_learning_rate_that_is_not_a_finite_number_is_refused_at_once(lr):
     with pytest.raises(ValueError, match="lr_d must be a finite number >= 0"):
         TrainConfig(lr_d=lr)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16])
+def test_data_of_another_float_dtype_is_converted_at_the_door(dtype):
+    data = ring().sample(64)
+    if dtype == torch.float16:
+        data = data.half().float()  # values a float16 tensor can hold exactly
+    runs = []
+    for d in (data, data.to(dtype)):
+        G, D = _pair()
+        train_gan(G, D, d, TrainConfig(steps=2, batch_size=32), progress=False)
+        runs.append([p.detach().clone() for p in G.parameters()])
+    assert all(torch.equal(a, b) for a, b in zip(*runs))

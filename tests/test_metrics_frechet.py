@@ -225,6 +225,20 @@ def test_bad_input_raises_clear_errors(tmp_path):
         frechet_distance(mu, np.array([[1.0, 2, 0], [0, 1, 0], [0, 0, 1]]), mu, s)
     with pytest.raises(ValueError, match="semi-definite"):
         frechet_distance(mu, -np.eye(3), mu, s)
+    # ... on either side: the second covariance is checked as carefully as the first.
+    with pytest.raises(ValueError, match="semi-definite"):
+        frechet_distance(mu, s, mu, -np.eye(3))
+    not_psd = np.array([[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])  # eigenvalues 3, 1, -1; diagonal fine
+    for first, second in ((not_psd, s), (s, not_psd)):
+        with pytest.raises(ValueError, match="semi-definite"):
+            frechet_distance(mu, first, mu, second)
+    with pytest.raises(ValueError, match="semi-definite"):
+        FeatureStats.from_features(np.random.default_rng(0).normal(size=(50, 3))).frechet_distance(
+            _stats_with(mu, -np.eye(3)))
+    np.savez(tmp_path / "truncated.npz", mu=mu, sigma=s)
+    (tmp_path / "truncated.npz").write_bytes((tmp_path / "truncated.npz").read_bytes()[:100])
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        FeatureStats.load(tmp_path / "truncated.npz")
     with pytest.raises(ValueError, match="at least 2"):
         frechet_distance_features(np.zeros((1, 3)), np.zeros((5, 3)))
     with pytest.raises(ValueError, match="NaN or Inf"):
@@ -242,3 +256,19 @@ def test_bad_input_raises_clear_errors(tmp_path):
     np.savez(tmp_path / "bad.npz", mean=np.zeros(3))
     with pytest.raises(ValueError, match="mu"):
         FeatureStats.load(tmp_path / "bad.npz")
+
+
+def _stats_with(mu: np.ndarray, sigma: np.ndarray) -> FeatureStats:
+    """Return FeatureStats holding a given mean and covariance (as a loaded pytorch-fid file would)."""
+    stats = FeatureStats(mu.size)
+    stats._mean, stats.n, stats._scatter = mu.astype(np.float64), -1, sigma.astype(np.float64)
+    return stats
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_identical_statistics_give_zero_up_to_round_off_and_never_below_it(seed):
+    x = np.random.default_rng(seed).normal(size=(300, 40))
+    ref = FeatureStats.from_features(x)
+    for value in (ref.frechet_distance(FeatureStats.from_features(x)), frechet_distance_features(x, x),
+                  frechet_distance(ref.mu, ref.sigma, ref.mu, ref.sigma)):
+        assert 0.0 <= value < 1e-9 and np.copysign(1.0, value) == 1.0, value  # no "-0.000000"

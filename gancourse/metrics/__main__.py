@@ -1,13 +1,15 @@
 """Command line, like pytorch-fid's: ``python -m gancourse.metrics fid PATH_A PATH_B [options]``.
 
 A path is a folder of images or an .npz of saved statistics (ours or pytorch-fid's).
-``--save-stats OUT.npz`` also writes PATH_A's statistics, to reuse them as the reference next time.
+``--save-stats OUT.npz`` also writes PATH_A's statistics, to reuse them as the reference next time
+(to a new file only: an existing one, the reference statistics above all, is never replaced).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from gancourse.metrics.fid import feature_stats, get_extractor
 
@@ -26,6 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--save-stats", metavar="OUT.npz", default=None, help="write PATH_A's statistics here")
     args = parser.parse_args(argv)
 
+    if args.save_stats:
+        out = Path(args.save_stats)
+        if out.exists():
+            kind = "an input of this command" if out.resolve() in {Path(x).resolve() for x in
+                                                                   (args.path_a, args.path_b)} else "a file"
+            print(f"error: refusing to write the statistics to {out}: it exists ({kind}) and would be replaced; "
+                  "choose a new file name", file=sys.stderr)
+            return 2
     try:
         paths = (args.path_a, args.path_b)
         need = any(not str(x).endswith(".npz") for x in paths)

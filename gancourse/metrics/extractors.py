@@ -52,6 +52,8 @@ def check_images(x: object, channels: int | tuple[int, ...], size: int | None = 
     if not x.is_floating_point():
         raise ValueError(f"images must be float in [{value_range[0]}, {value_range[1]}], got dtype {x.dtype} "
                          "(uint8 images: x.float() / 127.5 - 1)")
+    if x.dtype != torch.float32:
+        x = x.float()  # float16, bfloat16 and float64 images: the extractors' weights are float32
     if not torch.isfinite(x).all():
         raise ValueError("images contain NaN or Inf: the generator diverged, or the data has holes")
     lo, hi = float(x.min()), float(x.max())

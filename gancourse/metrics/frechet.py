@@ -76,6 +76,10 @@ def _as_cov(name: str, sigma: object) -> np.ndarray:
     scale = max(-float(low), float(high), np.finfo(np.float64).tiny)
     if _asymmetry(t) > 1e-6 * scale:
         raise ValueError(f"{name} is not symmetric, so it is not a covariance matrix")
+    lowest_variance = float(torch.diagonal(t).min())
+    if lowest_variance < -NEGATIVE_TOL * scale:
+        raise ValueError(f"{name} has a negative variance ({lowest_variance:.3g}) on its diagonal: it is not "
+                         "positive semi-definite, so it is not a covariance matrix")
     return sigma
 
 
@@ -118,11 +122,12 @@ def _sum_sqrt_psd(eigenvalues: np.ndarray, what: str) -> float:
     """Return Σ √λ for the eigenvalues of a PSD matrix, round-off negatives counted as zero."""
     if eigenvalues.size == 0:
         return 0.0
-    top = float(eigenvalues.max())
-    if top <= 0.0:
-        return 0.0
-    if float(eigenvalues.min()) < -NEGATIVE_TOL * top:
-        raise ValueError(f"{what} has eigenvalue {eigenvalues.min():.3g} (largest {top:.3g}): it is not positive "
+    top, bottom = float(eigenvalues.max()), float(eigenvalues.min())
+    scale = max(top, -bottom)
+    if scale <= 0.0:
+        return 0.0  # the zero matrix
+    if bottom < -NEGATIVE_TOL * scale:
+        raise ValueError(f"{what} has eigenvalue {bottom:.3g} (largest {top:.3g}): it is not positive "
                          "semi-definite, so a covariance matrix passed in is not one")
     return float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
 
@@ -242,7 +247,15 @@ def _frechet_validated(mu1: np.ndarray, trace1: float, root1: CovarianceRoot, mu
     """
     diff = mu1 - mu2
     tr_sqrt = _trace_sqrt(root1, s2) * float(np.sqrt(scale2))
-    return float(diff @ diff + trace1 + scale2 * float(np.trace(s2)) - 2.0 * tr_sqrt)
+    trace2 = scale2 * float(np.trace(s2))
+    distance = float(diff @ diff + trace1 + trace2 - 2.0 * tr_sqrt)
+    # A distance is >= 0; identical statistics give 0 up to round-off, which is all we clamp.
+    if distance < 0.0:
+        if distance < -NEGATIVE_TOL * max(trace1 + trace2, np.finfo(np.float64).tiny):
+            raise ValueError(f"the Fréchet distance came out at {distance:.3g} < 0: the statistics are not valid "
+                             "covariances")
+        distance = 0.0
+    return distance
 
 
 def frechet_distance_features(features1: object, features2: object) -> float:

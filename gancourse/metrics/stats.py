@@ -142,13 +142,19 @@ class FeatureStats:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no statistics file at {path}")
-        with np.load(path, allow_pickle=False) as data:
-            missing = {"mu", "sigma"} - set(data.files)
-            if missing:
-                raise ValueError(f"{path} lacks {sorted(missing)}: FID statistics files hold 'mu' and 'sigma' "
-                                 f"(it has {data.files})")
-            mu, sigma = np.asarray(data["mu"], np.float64), np.asarray(data["sigma"], np.float64)
-            n = int(data["n"]) if "n" in data.files else -1
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                missing = {"mu", "sigma"} - set(data.files)
+                if missing:
+                    raise ValueError(f"{path} lacks {sorted(missing)}: FID statistics files hold 'mu' and 'sigma' "
+                                     f"(it has {data.files})")
+                mu, sigma = np.asarray(data["mu"], np.float64), np.asarray(data["sigma"], np.float64)
+                n = int(data["n"]) if "n" in data.files else -1
+        except ValueError:
+            raise
+        except Exception as err:  # a truncated or corrupt file: zipfile, zlib and numpy each raise their own
+            raise ValueError(f"{path} is not a readable .npz of statistics ({type(err).__name__}: {err}); "
+                             "write it again with FeatureStats.save or pytorch-fid --save-stats") from None
         if mu.ndim != 1 or sigma.shape != (mu.size, mu.size):
             raise ValueError(f"{path}: mu of shape {mu.shape} and sigma of shape {sigma.shape} do not fit together")
         if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):

@@ -82,7 +82,7 @@ def train_gan(
     variant = variant or GANSteps()
     _check_arguments(G, D, config, variant, lr_schedule, every, checkpoint, checkpoint_every)
     variant.check(G, D)
-    device = next(G.parameters()).device
+    device, dtype = next(G.parameters()).device, next(D.parameters()).dtype
     use_amp = _amp_on_cuda_only(config, device)
     cuda = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
     # float16 autocast for the forward passes, and gradient scaling so that small float16 gradients
@@ -135,7 +135,7 @@ def train_gan(
             for critic_step in range(config.n_critic):
                 real = next(real_batches)
                 real, cond = (real[0], (real[1].to(device),)) if conditional else (real, ())
-                real = _to(real, device, config.channels_last)
+                real = _to(real, device, config.channels_last, dtype)
                 with autocast():
                     d = variant.d_step(G, D, real, cond, d_loss_fn)
                 loss_d = d.loss if d.aux_loss is None else d.loss + d.aux_loss
@@ -214,7 +214,8 @@ def _amp_on_cuda_only(config: TrainConfig, device: torch.device) -> bool:
     return False
 
 
-def _to(batch: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
-    """Return ``batch`` on ``device``, in NHWC layout when asked and the batch is a batch of images."""
+def _to(batch: torch.Tensor, device: torch.device, channels_last: bool, dtype: torch.dtype) -> torch.Tensor:
+    """Return ``batch`` on ``device`` in the models' floating dtype (float64 or float16 data converted at the
+    door, not deep inside a convolution), in NHWC layout when asked and the batch is a batch of images."""
     fmt = torch.channels_last if channels_last and batch.ndim == 4 else torch.preserve_format
-    return batch.to(device, memory_format=fmt)
+    return batch.to(device, dtype=dtype if batch.is_floating_point() else None, memory_format=fmt)
