@@ -18,7 +18,8 @@ MAX_LINES = 400
 # Longest prefix wins. pretrained.cards (the one card format and loader) imports nothing of gancourse
 # but the checks, so every layer may load a shipped network; the rest of pretrained/ sits on top.
 LAYERS = {
-    "gancourse.runtime": 0, "gancourse.checks": 0, "gancourse._moved": 0, "gancourse.pretrained.cards": 0,
+    "gancourse.runtime": 0, "gancourse.checks": 0, "gancourse._moved": 0, "gancourse.network": 0,
+    "gancourse.pretrained.cards": 0,
     "gancourse.data": 1,
     "gancourse.models": 2, "gancourse.losses": 2, "gancourse.theory": 2,
     "gancourse.training": 3,

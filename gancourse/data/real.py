@@ -34,6 +34,7 @@ from torchvision import datasets, transforms
 from torchvision.datasets.utils import check_integrity
 
 from gancourse.checks import positive_int
+from gancourse.network import network_timeout
 from gancourse.runtime import DATA_ENV, PROFILE_ENV, data_dir
 
 __all__ = [
@@ -176,7 +177,8 @@ def _mnist_like(cls: type[datasets.MNIST], root: str | Path | None, train: bool,
     if not _reachable(host, port):
         raise DataUnavailableError(_offline_message(name, base, raw, [f"{f[:-3]}[.gz]" for f in files], host))
     try:
-        return cls(str(base), train=train, transform=tf, download=True)
+        with network_timeout():
+            return cls(str(base), train=train, transform=tf, download=True)
     except Exception as err:  # one attempt only: report what is on disk, never retry
         problems = [p for gz, md5 in cls.resources if (p := _file_problem(raw / gz, md5))]
         detail = "; ".join(problems) if problems else f"{type(err).__name__}: {err}"
@@ -263,8 +265,9 @@ def celeba(root: str | Path | None = None, split: str = "train", image_size: int
             raise DataUnavailableError(
                 _offline_message("CelebA", base, folder, list(_celeba_files()), "drive.google.com"))
         try:
-            ds = datasets.CelebA(str(base), split=split, target_type="attr", transform=tf, download=True)
-        except Exception as err:  # one attempt only: gdown, quota pages, BadZipFile, MD5 mismatch
+            with network_timeout():
+                ds = datasets.CelebA(str(base), split=split, target_type="attr", transform=tf, download=True)
+        except Exception as err:  # one attempt only: gdown, quota pages, BadZipFile, MD5 mismatch, a stall
             raise _celeba_failure(folder, "download failed", err) from err
     names = tuple(n for n in ds.attr_names if n)
     if names != CELEBA_ATTRIBUTES:

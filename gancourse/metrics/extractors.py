@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from gancourse.network import network_timeout
 from gancourse.runtime import data_dir, profile
 
 __all__ = ["ClassifierFeatures", "GlyphFeatures", "InceptionFeatures", "check_images", "inception_weights"]
@@ -132,9 +133,12 @@ def inception_weights(download: bool | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     try:
-        urllib.request.urlretrieve(INCEPTION_URL, partial)
-    except OSError as err:
-        raise RuntimeError(f"could not download the InceptionV3 FID weights ({err}): {how}") from err
+        with network_timeout() as seconds:
+            urllib.request.urlretrieve(INCEPTION_URL, partial)
+    except OSError as err:  # a stall too: a server that sends nothing for `seconds` raises a timeout
+        partial.unlink(missing_ok=True)
+        stalled = f" (no data for {seconds:g} s)" if "timed out" in str(err) else ""
+        raise RuntimeError(f"could not download the InceptionV3 FID weights{stalled} ({err}): {how}") from err
     digest = hashlib.sha256(partial.read_bytes()).hexdigest()
     if not digest.startswith(INCEPTION_SHA256_PREFIX):
         partial.unlink()
