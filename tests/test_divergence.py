@@ -61,3 +61,11 @@ def test_data_of_another_float_dtype_is_converted_at_the_door(dtype):
         train_gan(G, D, d, TrainConfig(steps=2, batch_size=32), progress=False)
         runs.append([p.detach().clone() for p in G.parameters()])
     assert all(torch.equal(a, b) for a, b in zip(*runs))
+
+
+def test_a_checkpoint_path_that_is_a_folder_is_refused_before_training(tmp_path):
+    G, D = _pair()
+    before = [p.detach().clone() for p in G.parameters()]
+    with pytest.raises(ValueError, match="checkpoint must be a file path.*run.safetensors"):
+        train_gan(G, D, ring().sample(64), TrainConfig(steps=2, batch_size=32), checkpoint=tmp_path, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, G.parameters()))  # not a step was taken

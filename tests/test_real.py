@@ -149,6 +149,21 @@ def test_local_idx_files_load_in_unit_range(no_network, tmp_path, loader, folder
     assert big.shape == (1, 32, 32) and big.min() >= -1 and big.max() <= 1
 
 
+def test_a_truncated_idx_file_is_named_on_every_call(no_network, tmp_path):
+    raw = fake_mnist(tmp_path)
+    images = raw / "train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:-100])  # an interrupted copy
+    for _ in range(2):
+        with pytest.raises(real.DataUnavailableError, match=r"train-images-idx3-ubyte is 3,836 bytes but its header "
+                                                            r"says 3,936 \(5x28x28\): truncated"):
+            mnist(root=tmp_path)
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(b"<html>")
+    images.unlink()
+    write_idx(images, np.zeros((5, 28, 28), dtype=np.uint8))
+    with pytest.raises(real.DataUnavailableError, match="t10k-labels-idx1-ubyte is not an idx file"):
+        mnist(root=tmp_path)
+
+
 def test_local_gz_with_a_web_page_inside_is_named(no_network, tmp_path):
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)

@@ -275,3 +275,21 @@ def test_module_entry_point_runs(course: Path, tmp_path: Path):
     helped = subprocess.run([sys.executable, "-m", "gancourse.exercises", "make-student", "--help"],
                             cwd=REPO, capture_output=True, text=True, timeout=300)
     assert helped.returncode == 0 and "BEGIN SOLUTION" in helped.stdout
+
+
+def test_a_students_endless_loop_is_stopped_with_a_clear_verdict(monkeypatch):
+    import time
+
+    from gancourse.exercises import _check
+    from gancourse.exercises.ch02 import check_sample_noise
+
+    monkeypatch.setattr(_check, "TIME_LIMIT_S", 0.5)
+
+    def sample_noise(n, z_dim):
+        while True:
+            pass
+
+    started = time.perf_counter()
+    with pytest.raises(_check.ExerciseError, match=r"sample_noise ran for more than 0.5 s: is there a loop"):
+        check_sample_noise(sample_noise)
+    assert time.perf_counter() - started < 5

@@ -27,6 +27,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import Dataset
@@ -115,6 +116,26 @@ def _file_problem(path: Path, md5: str | None = None) -> str | None:
     return None
 
 
+_IDX_ITEM_BYTES = {0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8}  # the idx format's data types
+
+
+def _idx_problem(path: Path) -> str | None:
+    """Return what is wrong with an unpacked idx file (MNIST's format), or None when its size fits its header."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(4)
+        if len(head) < 4 or head[:2] != b"\0\0" or head[2] not in _IDX_ITEM_BYTES:
+            return f"{path.name} is not an idx file (its first bytes are {head!r})"
+        dims_bytes = f.read(4 * head[3])
+    if len(dims_bytes) < 4 * head[3]:
+        return f"{path.name} is truncated inside its header"
+    dims = [int.from_bytes(dims_bytes[i:i + 4], "big") for i in range(0, len(dims_bytes), 4)]
+    expected = 4 + 4 * len(dims) + _IDX_ITEM_BYTES[head[2]] * int(np.prod(dims, dtype=np.int64))
+    if size != expected:
+        return f"{path.name} is {size:,} bytes but its header says {expected:,} ({'x'.join(map(str, dims))}): truncated"
+    return None
+
+
 def _check_image_size(image_size: int) -> int:
     return positive_int("image_size", image_size, "pixels per side")
 
@@ -167,6 +188,10 @@ def _mnist_like(cls: type[datasets.MNIST], root: str | Path | None, train: bool,
             with gzip.open(gz_path, "rb") as src, open(plain, "wb") as dst:
                 shutil.copyfileobj(src, dst)
     if all((raw / f[: -len(".gz")]).is_file() for f in files):
+        problems = [p for f in files if (p := _idx_problem(raw / f[: -len(".gz")]))]
+        if problems:
+            raise DataUnavailableError(f"{name}: {'; '.join(problems)}. Delete the file(s) and download them again, "
+                                       f"or copy good copies to {raw}.")
         return cls(str(base), train=train, transform=tf, download=False)
 
     missing = [f for f in files if not (raw / f).is_file() and not (raw / f[: -len(".gz")]).is_file()]

@@ -195,6 +195,9 @@ def _check_arguments(G: nn.Module, D: nn.Module, config: TrainConfig, variant: o
     if not isinstance(D, nn.Module) or next(D.parameters(), None) is None:
         raise TypeError("D must be an nn.Module with parameters (a discriminator or critic)")
     checks.positive_int("every", every, "steps between callbacks")
+    if checkpoint is not None and Path(checkpoint).is_dir():  # found now, not after the whole run
+        raise ValueError(f"checkpoint must be a file path, but {checkpoint} is a folder: pass e.g. "
+                         f"{Path(checkpoint) / 'run.safetensors'}")
     if checkpoint_every is not None:
         checks.positive_int("checkpoint_every", checkpoint_every, "None, or steps between saves")
         if checkpoint is None:
