@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from gancourse import checks
 from gancourse.data.glyphs import ATTRIBUTE_NAMES, GlyphDataset
 from gancourse.models.classifier import GlyphCNN
 
-__all__ = ["TrainedClassifier", "TASKS", "train_classifier", "train_glyph_classifier", "train_attribute_classifier"]
+__all__ = ["TrainedClassifier", "TASKS", "fit_classifier", "train_classifier", "train_glyph_classifier",
+           "train_attribute_classifier"]
 
 TASKS = ("digits", "attributes")
 N_TRAIN, N_TEST, EPOCHS, BATCH, LR = 12_000, 2_000, 4, 128, 3e-3
@@ -60,28 +62,9 @@ def train_classifier(task: str, seed: int = 0, *, n_train: int = N_TRAIN, epochs
     x, y = _data(n_train, 10_000 + 2 * seed, task)
     x_test, y_test = _data(N_TEST, 10_001 + 2 * seed, task)
     model = GlyphCNN(1, 10 if task == "digits" else len(ATTRIBUTE_NAMES))
-    opt = torch.optim.Adam(model.parameters(), lr=LR)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=LR, total_steps=epochs * ((n_train + BATCH - 1) // BATCH))
-    gen = torch.Generator().manual_seed(seed)
-    model.train()
-    for epoch in range(epochs):
-        order = torch.randperm(n_train, generator=gen)
-        for i in range(0, n_train, BATCH):
-            idx = order[i:i + BATCH]
-            xb = x[idx]
-            # Attributes include the shift itself, so they are trained without it.
-            if task == "digits":
-                dx, dy = torch.randint(-1, 2, (2,), generator=gen).tolist()
-                xb = torch.roll(xb, shifts=(dy, dx), dims=(2, 3))
-            logits = model(xb)
-            loss = (F.cross_entropy(logits, y[idx]) if task == "digits"
-                    else F.binary_cross_entropy_with_logits(logits, y[idx]))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-        if verbose:
-            print(f"epoch {epoch + 1}/{epochs}: loss {loss.item():.4f}")
+    # Attributes include the shift itself, so they are trained without it.
+    fit_classifier(model, x, y, epochs=epochs, seed=seed, shift=task == "digits",
+                   multi_label=task == "attributes", verbose=verbose)
     model.eval()
     with torch.no_grad():
         logits = torch.cat([model(x_test[i:i + 500]) for i in range(0, N_TEST, 500)])
@@ -95,6 +78,40 @@ def train_classifier(task: str, seed: int = 0, *, n_train: int = N_TRAIN, epochs
     if verbose:
         print(f"{task}: held-out accuracy {accuracy:.4f} ({time.perf_counter() - start:.1f} s)")
     return TrainedClassifier(model, task, accuracy, per_attribute, seed, n_train, epochs)
+
+
+def fit_classifier(model: nn.Module, images: torch.Tensor, targets: torch.Tensor, *, epochs: int = EPOCHS,
+                   seed: int = 0, shift: bool = True, multi_label: bool = False, verbose: bool = False) -> nn.Module:
+    """Train ``model`` in place on (images, targets): Adam with a one-cycle rate, batches of 128; return it in eval mode.
+
+    ``shift`` moves each batch by a random pixel (generated digits are never centred as exactly as
+    rendered ones); ``multi_label`` trains one binary logit per target column instead of classes.
+    The batches' order and shifts come from a generator seeded with ``seed``.
+    """
+    checks.positive_int("epochs", epochs, "passes over the images")
+    n = len(images)
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=LR, total_steps=epochs * ((n + BATCH - 1) // BATCH))
+    gen = torch.Generator().manual_seed(seed)
+    model.train()
+    for epoch in range(epochs):
+        order = torch.randperm(n, generator=gen)
+        for i in range(0, n, BATCH):
+            idx = order[i:i + BATCH]
+            xb = images[idx]
+            if shift:
+                dx, dy = torch.randint(-1, 2, (2,), generator=gen).tolist()
+                xb = torch.roll(xb, shifts=(dy, dx), dims=(2, 3))
+            logits = model(xb)
+            loss = (F.binary_cross_entropy_with_logits(logits, targets[idx]) if multi_label
+                    else F.cross_entropy(logits, targets[idx]))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+        if verbose:
+            print(f"epoch {epoch + 1}/{epochs}: loss {loss.item():.4f}")
+    return model.eval()
 
 
 def train_glyph_classifier(seed: int = 0, *, n_train: int = N_TRAIN, epochs: int = EPOCHS,
