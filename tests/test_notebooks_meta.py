@@ -32,7 +32,7 @@ INSTALL_CELL = '''\
 import subprocess, sys
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "gancourse @ git+https://github.com/gan-course/gan-course"], check=True)'''
+                    "gancourse[colab] @ git+https://github.com/gan-course/gan-course"], check=True)'''
 COLAB_BADGE = "../book/figures/colab-badge.svg"  # served with the book: a reader offline still sees it
 NO_NOTEBOOKS = "no notebooks in notebooks/ yet"
 
