@@ -35,7 +35,7 @@ def offline(monkeypatch):
     monkeypatch.setattr(real.datasets, "MNIST", type("MNIST", (real.datasets.MNIST,), {"__init__": no_torchvision}))
     monkeypatch.setattr(real.datasets, "FashionMNIST",
                         type("FashionMNIST", (real.datasets.FashionMNIST,), {"__init__": no_torchvision}))
-    monkeypatch.setattr(real.datasets, "CelebA", type("CelebA", (real.datasets.CelebA,), {"__init__": no_torchvision}))
+    monkeypatch.setattr(real, "_CelebA", type("CelebA", (real._CelebA,), {"__init__": no_torchvision}))
 
 
 @pytest.fixture
@@ -216,7 +216,7 @@ def test_celeba_truncated_zip_is_reported(no_network, tmp_path):
 def test_failed_download_names_the_bad_file_and_is_tried_once(tmp_path, monkeypatch):
     calls = []
 
-    class FlakyCelebA(real.datasets.CelebA):
+    class FlakyCelebA(real._CelebA):
         def __init__(self, root, **kwargs):
             calls.append(kwargs)
             folder = tmp_path / "celeba"
@@ -225,7 +225,7 @@ def test_failed_download_names_the_bad_file_and_is_tried_once(tmp_path, monkeypa
             raise RuntimeError("File not found or corrupted.")
 
     monkeypatch.setattr(real, "_reachable", lambda *a, **k: True)
-    monkeypatch.setattr(real.datasets, "CelebA", FlakyCelebA)
+    monkeypatch.setattr(real, "_CelebA", FlakyCelebA)
     with pytest.raises(DataUnavailableError) as info:
         celeba(root=tmp_path)
     assert len(calls) == 1 and calls[0]["download"] is True

@@ -73,3 +73,34 @@ def test_data_dir(monkeypatch, tmp_path):
 def test_top_level_api():
     assert gancourse.profile is profile and not is_colab()
     assert gancourse.device().type in {"cpu", "cuda"}
+
+
+def test_smoke_run_is_the_full_profile_at_smoke_sizes(monkeypatch):
+    monkeypatch.setenv("GANCOURSE_PROFILE", "full")
+    monkeypatch.setenv("GANCOURSE_SMOKE", "1")
+    P = profile()
+    assert P.full and P.smoke and str(P) == "full (smoke run)"
+    assert P.pick(quick=300, full=20_000, smoke=4) == 4
+    assert P.pick(quick=300, full=20_000) == 20_000  # no smoke value: the full one
+    assert P.pick(full=(64, 128)) == (64, 128)  # full-only code may leave quick out
+    monkeypatch.setenv("GANCOURSE_SMOKE", "0")
+    assert profile().pick(quick=300, full=20_000, smoke=4) == 20_000 and not profile().smoke
+
+
+def test_smoke_needs_the_full_profile(monkeypatch):
+    monkeypatch.setenv("GANCOURSE_PROFILE", "quick")
+    monkeypatch.setenv("GANCOURSE_SMOKE", "1")
+    with pytest.raises(ValueError, match="GANCOURSE_PROFILE=full"):
+        profile()
+    monkeypatch.setenv("GANCOURSE_PROFILE", "full")
+    monkeypatch.setenv("GANCOURSE_SMOKE", "yes")
+    with pytest.raises(ValueError, match="GANCOURSE_SMOKE='yes'"):
+        profile()
+
+
+def test_quick_value_left_out_is_an_error_in_the_quick_profile():
+    assert Profile("quick").pick(quick=1, full=2, smoke=3) == 1
+    with pytest.raises(ValueError, match="no quick-profile setting"):
+        Profile("quick").pick(full=10_000, smoke=4)
+    with pytest.raises(ValueError, match="profile must be one of"):
+        Profile("fast")  # type: ignore[arg-type]
