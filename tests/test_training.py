@@ -7,9 +7,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import sys
 import warnings
 
 import pandas as pd
+
 import pytest
 import torch
 from PIL import Image
@@ -149,6 +151,13 @@ def test_images_in_the_loop():
     D = MLPDiscriminator((1, 28, 28), hidden=(16,))
     h = train_gan(G, D, images, TrainConfig(steps=3, batch_size=8), progress=True)
     assert len(h) == 3
+
+
+def test_log_dir_without_tensorboard_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # import fails as if not installed
+    G, D = _toy_gan()
+    with pytest.raises(ImportError, match="pip install tensorboard"):
+        train_gan(G, D, _ring_sampler, TrainConfig(steps=2, batch_size=8), log_dir=tmp_path / "run", progress=False)
 
 
 def test_tensorboard_writes_an_event_file(tmp_path):

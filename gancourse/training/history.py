@@ -134,7 +134,12 @@ class Recorder:
         """Open the progress bar and the TensorBoard writer at ``step`` (0, or a resumed step)."""
         self.bar = tqdm(total=self.total, initial=step, desc="GAN", disable=not self.progress)
         if self.log_dir is not None:
-            from torch.utils.tensorboard import SummaryWriter  # imported here: TensorBoard is optional
+            try:
+                from torch.utils.tensorboard import SummaryWriter  # imported here: TensorBoard is optional
+            except ImportError as err:
+                raise ImportError(f"log_dir={str(self.log_dir)!r} writes TensorBoard logs, and TensorBoard is not "
+                                  "installed: pip install tensorboard (it comes with gancourse[colab]), "
+                                  "or leave log_dir=None") from err
 
             # purge_step: on resume, drop events a crashed run wrote after its last checkpoint.
             self.writer = SummaryWriter(log_dir=str(self.log_dir), purge_step=step + 1 if step else None)
