@@ -20,7 +20,7 @@ test: install
 		--nbval-lax --nbval-current-env --durations=15
 
 unit:
-	GANCOURSE_PROFILE=quick MPLBACKEND=agg $(PYTHON) -m pytest tests -m "not book"
+	GANCOURSE_PROFILE=quick MPLBACKEND=agg $(PYTHON) -m pytest tests -m "not book and not colab"
 
 notebooks:
 	GANCOURSE_PROFILE=quick MPLBACKEND=agg $(PYTHON) -m pytest notebooks --nbval-lax --nbval-current-env

@@ -34,18 +34,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "book: builds the whole Jupyter Book (slow; runs last; deselect with -m 'not book')"
     )
+    config.addinivalue_line(
+        "markers", "colab: installs the course in a fresh virtual environment and runs every notebook's full "
+        "profile at smoke sizes (slow; runs before the book; deselect with -m 'not colab')"
+    )
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Move the book build after every other item, the notebooks collected by nbval included.
+    """Move the book build after every other item, the notebooks collected by nbval included, and the Colab run
+    just before it.
 
     The build executes every notebook again; run last, it only starts once the unit tests and
     nbval have passed or failed, so their failures are reported first and read more clearly.
     """
-    book = [item for item in items if item.get_closest_marker("book") is not None]
-    if book:
-        rest = [item for item in items if item.get_closest_marker("book") is None]
-        items[:] = rest + book  # stable: keeps the relative order within each group
+    def rank(item: pytest.Item) -> int:
+        return 2 if item.get_closest_marker("book") else 1 if item.get_closest_marker("colab") else 0
+
+    items.sort(key=rank)  # stable: keeps the relative order within each group
 
 
 @pytest.fixture
