@@ -88,16 +88,20 @@ def truncate(w: torch.Tensor, w_avg: torch.Tensor, psi: float) -> torch.Tensor:
 class StyleGenerator(nn.Module):
     """G: z (N, z_dim) -> 28 x 28 images in (-1, 1), style-based (StyleGAN2's modulated convolutions).
 
-    A learned constant 7 x 7 map; one modulated 3 x 3 convolution at 7 px, two at 14 px and two at
-    28 px (bilinear upsampling before the first of each pair), each followed by noise, a bias and
-    LeakyReLU; a 1 x 1 modulated convolution (no demodulation) makes the image. Each of these six
-    layers takes its own w (``n_layers``): layers 0-2 (7 and 14 px) are the coarse styles, 3-5 the
-    fine ones. In training mode, with probability ``mixing_prob`` a batch mixes two w's at a random
-    layer (mixing regularisation), and the mean w is tracked (``w_avg``) for the truncation trick.
+    A learned constant 7 x 7 map; two modulated 3 x 3 convolutions at each of 7, 14 and 28 px
+    (bilinear upsampling before the first of each pair), each followed by a bias and LeakyReLU; a
+    1 x 1 modulated convolution (no demodulation) makes the image. Each of these seven layers takes
+    its own w (``n_layers``): layers 0-3 (7 and 14 px) are the coarse styles, 4-6 the fine ones.
+    Noise enters the 28 px layers only: on a 7 px map one noise pixel is a quarter of a stroke,
+    enough to turn a digit into another. In training mode, with probability ``mixing_prob`` a batch
+    mixes two w's at a random layer (mixing regularisation), and the mean w is tracked (``w_avg``)
+    for the truncation trick.
     """
 
-    SIZES = (7, 14, 14, 28, 28)  # the side of each convolution's output
-    n_layers = 6
+    SIZES = (7, 7, 14, 14, 28, 28)  # the side of each convolution's output
+    NOISY = (False, False, False, False, True, True)  # which convolutions get noise
+    n_layers = 7
+    n_coarse = 4  # the layers at 7 and 14 px
 
     def __init__(self, z_dim: int = 64, w_dim: int = 64, width: int = 32, mapping_layers: int = 4,
                  mixing_prob: float = 0.9) -> None:
@@ -108,19 +112,20 @@ class StyleGenerator(nn.Module):
         self.mixing_prob = fraction("mixing_prob", mixing_prob, "0.9 in StyleGAN2; 0 turns mixing off")
         # lr_mul 0.1, not StyleGAN's 0.01: a run of minutes, not of days, must still move the mapping.
         self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers, lr_mul=0.1)
-        chans = [2 * width, 2 * width, 2 * width, width, width]
+        chans = [2 * width] * 4 + [width] * 2
         self.const = nn.Parameter(torch.randn(1, chans[0], 7, 7))
         self.convs = nn.ModuleList(ModulatedConv2d(a, b, w_dim) for a, b in zip(chans[:1] + chans[:-1], chans))
-        self.noises = nn.ModuleList(NoiseInjection(c) for c in chans)
+        self.noises = nn.ModuleList(NoiseInjection(c) for c, noisy in zip(chans, self.NOISY) if noisy)
         self.biases = nn.ParameterList(nn.Parameter(torch.zeros(c)) for c in chans)
         self.to_image = ModulatedConv2d(chans[-1], 1, w_dim, kernel_size=1, demodulate=False)
         self.image_bias = nn.Parameter(torch.zeros(1))
         self.register_buffer("w_avg", torch.zeros(w_dim))
 
     def draw_noise(self, n: int, generator: torch.Generator | None = None) -> list[torch.Tensor]:
-        """Return one noise image per convolution, shapes (n, 1, side, side), drawn from N(0, 1)."""
+        """Return one noise image per noisy convolution, shapes (n, 1, 28, 28), drawn from N(0, 1)."""
         device = self.const.device
-        return [torch.randn(n, 1, s, s, generator=generator).to(device) for s in self.SIZES]
+        return [torch.randn(n, 1, s, s, generator=generator).to(device)
+                for s, noisy in zip(self.SIZES, self.NOISY) if noisy]
 
     def synthesis(self, ws: torch.Tensor, noise: list[torch.Tensor] | None = None) -> torch.Tensor:
         """Return images from styles ``ws``, (N, w_dim) for all layers or (N, n_layers, w_dim) per layer."""
@@ -131,10 +136,14 @@ class StyleGenerator(nn.Module):
                              f"got {tuple(ws.shape)}")
         noise = self.draw_noise(ws.shape[0]) if noise is None else noise
         x = self.const.expand(ws.shape[0], -1, -1, -1)
-        for i, (conv, inject, bias) in enumerate(zip(self.convs, self.noises, self.biases)):
+        injections = iter(zip(self.noises, noise))
+        for i, (conv, bias) in enumerate(zip(self.convs, self.biases)):
             if x.shape[-1] != self.SIZES[i]:
                 x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
-            x = inject(conv(x, ws[:, i]), noise[i])
+            x = conv(x, ws[:, i])
+            if self.NOISY[i]:
+                inject, image = next(injections)
+                x = inject(x, image)
             x = F.leaky_relu(x + bias[None, :, None, None], 0.2)
         return torch.tanh(self.to_image(x, ws[:, -1]) + self.image_bias)
 

@@ -46,9 +46,10 @@ class DiffAugmentSteps(GANSteps):
         fake = G(sample_noise(real.shape[0], G.z_dim, device=real.device), *cond)
         shown = fake.detach() if self.reals_only else self._augment(fake.detach())
         real_scores, fake_scores = D(self._augment(real), *cond), D(shown, *cond)
-        stats = {"p": torch.tensor(self.p)}
+        r_t = ada_overfitting(real_scores)
+        stats = {"p": torch.tensor(self.p), "r_t": torch.tensor(r_t)}  # p as used in this step
         if self.ada_target is not None:
-            self._signs.append(ada_overfitting(real_scores))
+            self._signs.append(r_t)
             if len(self._signs) == self.ada_interval:
                 r_t = sum(self._signs) / len(self._signs)
                 self.p = ada_adjust(self.p, r_t, real.shape[0], self.ada_interval, self.ada_target,
