@@ -29,7 +29,7 @@ CHAPTERS = [
     (6, "06_infogan", "InfoGAN", "codes learned without labels", 2),
     (7, "07_controllable_generation", "Controllable generation", "steer z with a classifier", 2),
     (8, "08_evaluation", "Evaluation", "FID, IS, KID, precision/recall", 3),
-    (9, "09_beyond", "Beyond", "SAGAN, BigGAN, StyleGAN, ...", 3),
+    (9, "09_from_dcgan_to_stylegan", "DCGAN to StyleGAN", "SAGAN, BigGAN, ProGAN, StyleGAN", 3),
 ]
 PARTS = ["Foundations", "Convolutional and Wasserstein GANs", "Conditioning and control", "Evaluation and beyond"]
 COLOURS = ["#4C72B0", "#DD8452", "#55A868", "#8172B3"]  # seaborn's "deep" palette, one per part

@@ -3,7 +3,9 @@
 - ``adversarial``: the GAN, non-saturating, Wasserstein and hinge losses, and ``LOSS_KINDS``, the
   (D loss, G loss) pairs that ``TrainConfig.loss`` names;
 - ``penalties``: WGAN-GP's gradient penalty and WGAN's weight clipping;
-- ``information``: InfoGAN's mutual-information term and its lower bound.
+- ``information``: InfoGAN's mutual-information term and its lower bound;
+- ``regularizers``: BigGAN's orthogonal regularisation, R1, StyleGAN2's path length and lazy
+  regularisation.
 """
 
 from gancourse.losses.adversarial import (
@@ -25,6 +27,12 @@ from gancourse.losses.information import (
     mutual_information_loss,
 )
 from gancourse.losses.penalties import clip_weights_, gradient_penalty
+from gancourse.losses.regularizers import (
+    lazy_regularization,
+    orthogonal_regularization,
+    path_length_penalty,
+    r1_penalty,
+)
 
 __all__ = [
     "discriminator_loss",
@@ -43,4 +51,8 @@ __all__ = [
     "mutual_information_loss",
     "categorical_mi_lower_bound",
     "continuous_mi_lower_bound",
+    "orthogonal_regularization",
+    "r1_penalty",
+    "path_length_penalty",
+    "lazy_regularization",
 ]

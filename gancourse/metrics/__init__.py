@@ -10,6 +10,7 @@ FID is split as in pytorch-fid, each part testable alone: an extractor (images â
   accuracy and a judge's verdict; ``factors``: InfoGAN's codes against the glyphs' factors.
 """
 
+from gancourse.metrics.equivariance import translation_equivariance
 from gancourse.metrics.extractors import ClassifierFeatures, GlyphFeatures, InceptionFeatures, check_images
 from gancourse.metrics.fid import feature_stats, fid, load_folder
 from gancourse.metrics.frechet import (
@@ -32,6 +33,7 @@ from gancourse.metrics.scores import KID, InceptionScore, PrecisionRecall, incep
 from gancourse.metrics.stats import FeatureStats
 
 __all__ = [
+    "translation_equivariance",
     "glyph_classifier",
     "attribute_classifier",
     "class_accuracy",

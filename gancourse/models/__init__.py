@@ -4,10 +4,15 @@
 - ``conditional``: G(z, y) and D(x, y), the projection discriminator (chapter 5);
 - ``infogan``: D and Q on one body (chapter 6); ``grouped``: many small MLPs evaluated as one;
 - ``classifier``: ``GlyphCNN``, the network behind the judges of ``gancourse.metrics``;
-- ``noise``: z ~ N(0, I), InfoGAN's codes, and ``generate(G, n)``.
+- ``noise``: z ~ N(0, I), InfoGAN's codes, and ``generate(G, n)``;
+- chapter 9's later architectures: ``attention`` (SAGAN's self-attention, BigGAN's conditional
+  batch norm), ``progressive`` (ProGAN), ``modulated`` (StyleGAN2's convolution), ``style``
+  (mapping network, AdaIN, noise, mixing, truncation, ``StyleGenerator``), ``aliasing`` (StyleGAN3).
 """
 
 from gancourse._moved import moved
+from gancourse.models.aliasing import ToySynthesis, fourier_resample, fourier_shift
+from gancourse.models.attention import ConditionalBatchNorm2d, SelfAttention2d
 from gancourse.models.classifier import GlyphCNN
 from gancourse.models.conditional import (
     ConditionalDCGANDiscriminator,
@@ -22,7 +27,16 @@ from gancourse.models.dcgan import DCGANDiscriminator, DCGANGenerator, critic, i
 from gancourse.models.grouped import GroupedMLP
 from gancourse.models.infogan import InfoGANDiscriminator, InfoGANOutput
 from gancourse.models.mlp import MLPDiscriminator, MLPGenerator
+from gancourse.models.modulated import ModulatedConv2d, modulated_conv2d, modulated_weight
 from gancourse.models.noise import generate, latent_input, sample_latent, sample_noise
+from gancourse.models.progressive import (
+    EqualizedConv2d,
+    EqualizedLinear,
+    ProgressiveGenerator,
+    minibatch_stddev,
+    pixel_norm,
+)
+from gancourse.models.style import MappingNetwork, NoiseInjection, StyleGenerator, adain, style_mix, truncate
 
 __all__ = [
     "MLPGenerator",
@@ -47,6 +61,25 @@ __all__ = [
     "sample_latent",
     "latent_input",
     "generate",
+    "SelfAttention2d",
+    "ConditionalBatchNorm2d",
+    "pixel_norm",
+    "minibatch_stddev",
+    "EqualizedLinear",
+    "EqualizedConv2d",
+    "ProgressiveGenerator",
+    "modulated_weight",
+    "modulated_conv2d",
+    "ModulatedConv2d",
+    "MappingNetwork",
+    "adain",
+    "NoiseInjection",
+    "style_mix",
+    "truncate",
+    "StyleGenerator",
+    "fourier_resample",
+    "fourier_shift",
+    "ToySynthesis",
 ]
 
 # Moved out of models/: judges to metrics, InfoGAN's loss to losses, its training to training.

@@ -6,9 +6,11 @@
 - ``config``: ``TrainConfig``; ``schedules``: learning-rate schedules; ``history``: ``History``;
 - ``parts``: optimisers, freezing, EMA, per-layer gradient norms, sample snapshots;
 - ``batches``: real batches from a sampler, a tensor or a Dataset; ``checkpoint``: save and resume;
-- ``classifier``: the supervised loop that trains the glyph judges.
+- ``classifier``: the supervised loop that trains the glyph judges;
+- ``augment`` (``DiffAugmentSteps``: DiffAugment and ADA) and ``regularized`` (``R1Steps``, lazy R1).
 """
 
+from gancourse.training.augment import DiffAugmentSteps
 from gancourse.training.batches import RealBatches, batches
 from gancourse.training.checkpoint import load_checkpoint, save_checkpoint
 from gancourse.training.config import TrainConfig
@@ -25,6 +27,7 @@ from gancourse.training.parts import (
     set_learning_rate,
     update_ema_,
 )
+from gancourse.training.regularized import R1Steps
 from gancourse.training.schedules import LinearDecay, PiecewiseConstant
 from gancourse.training.steps import DStep, GANSteps, GStep
 
@@ -37,6 +40,8 @@ __all__ = [
     "DStep",
     "GStep",
     "InfoGANSteps",
+    "DiffAugmentSteps",
+    "R1Steps",
     "InfoGANConfig",
     "train_infogan",
     "GroupedSteps",
