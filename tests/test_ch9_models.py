@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from gancourse.models import (
+    BigGANGenerator,
     ConditionalBatchNorm2d,
     EqualizedConv2d,
     EqualizedLinear,
@@ -95,6 +96,37 @@ def test_conditional_batch_norm_uses_each_class_gain_and_bias():
 
 
 # --- ProGAN ----------------------------------------------------------------------------------
+
+def test_biggan_generator_conditions_every_layer_and_its_attention_starts_as_the_identity():
+    torch.manual_seed(0)
+    G = BigGANGenerator(z_dim=8, width=8)
+    z, y = torch.randn(6, 8), torch.tensor([0, 1, 2, 3, 4, 5])
+    x = G(z, y)
+    assert x.shape == (6, 1, 28, 28) and x.abs().max() < 1
+    # gamma = 0: the attention block changes nothing, so G equals its attention-free twin's layers.
+    # (eval mode: no power iteration of spectral norm, running BN statistics, in both.)
+    plain = BigGANGenerator(z_dim=8, width=8, attention=False)
+    plain.load_state_dict({k: v for k, v in G.state_dict().items() if not k.startswith("attention.")})
+    G.eval(), plain.eval()
+    before = G(z, y)
+    assert torch.allclose(plain(z, y), before, atol=1e-12)
+    # Each class's gain and bias reach the image: changing class 3's embedding moves only class-3 samples.
+    with torch.no_grad():
+        G.norm2.embed.weight[3] += 1.0
+    after = G(z, y)
+    moved = (after - before).flatten(1).abs().amax(1) > 1e-6
+    assert moved.tolist() == [False, False, False, True, False, False]
+    # Spectral norm: every weighted layer's largest singular value is 1 (after power iterations).
+    G.train()
+    for _ in range(30):
+        G(z, y)
+    for layer in (G.fc, G.conv1, G.conv2, G.to_image):
+        assert torch.linalg.matrix_norm(layer.weight.flatten(1), ord=2).item() == pytest.approx(1.0, abs=1e-3)
+    with pytest.raises(ValueError, match="integer class label"):
+        G(z, y.double())
+    with pytest.raises(ValueError, match="z must have shape"):
+        G(torch.randn(6, 9), y)
+
 
 def test_pixel_norm_gives_unit_mean_square_over_channels():
     x = torch.randn(4, 7, 3, 3, generator=_rng()) * 5 + 2

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from gancourse.losses import lazy_regularization, orthogonal_regularization, path_length_penalty, r1_penalty
-from gancourse.training import R1Steps, TrainConfig, train_gan
+from gancourse.training import OrthogonalSteps, R1Steps, TrainConfig, train_gan
 
 
 @pytest.fixture(autouse=True)
@@ -108,7 +108,7 @@ def test_lazy_r1_runs_every_interval_steps_with_weight_interval():
 
     D = Lin()
     d = type("D", (), {"real": torch.randn(3, 1, 2, 2), "cond": ()})()
-    values = [float(steps.penalty(D, d)) for _ in range(8)]
+    values = [float(steps.penalty(D, d).detach()) for _ in range(8)]
     r1 = D.v.weight.pow(2).sum().item()
     assert values[0] == pytest.approx(4 * r1) and values[4] == pytest.approx(4 * r1)
     assert values[1:4] == [0.0] * 3 and values[5:8] == [0.0] * 3
@@ -132,3 +132,36 @@ def test_r1_steps_train_in_the_loop():
                         variant=R1Steps(interval=2), progress=False)
     gp = history.to_frame()["gp"].to_numpy()
     assert (gp[1::2] == 0).all() and (gp[0::2] > 0).all()
+
+
+def test_orthogonal_steps_add_beta_times_the_penalty_to_the_generator_step():
+    torch.set_default_dtype(torch.float32)
+    torch.manual_seed(0)
+
+    class G(nn.Module):
+        z_dim = 2
+
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Linear(2, 4)
+
+        def forward(self, z):
+            return self.net(z).view(-1, 1, 2, 2)
+
+    D = nn.Sequential(nn.Flatten(), nn.Linear(4, 1), nn.Flatten(0))
+    gen = G()
+    steps = OrthogonalSteps(beta=0.5)
+    d = steps.d_step(gen, D, torch.randn(8, 1, 2, 2), (), lambda r, f: (r - f).mean())
+    g = steps.g_step(gen, D, d, lambda f: -f.mean())
+    expected = orthogonal_regularization(gen)
+    assert g.aux_loss.item() == pytest.approx(0.5 * expected.item())
+    assert g.stats["ortho"].item() == pytest.approx(expected.item())
+    g.aux_loss.backward()  # the term reaches G's weights: its gradient is beta * 4 (W W^T off-diagonal) W
+    W = gen.net.weight.detach()
+    closed = 0.5 * 4 * ((W @ W.T) * (1 - torch.eye(4))) @ W
+    assert torch.allclose(gen.net.weight.grad, closed, atol=1e-6)
+    history = train_gan(G(), D, torch.randn(64, 1, 2, 2), TrainConfig(steps=4, batch_size=8),
+                        variant=OrthogonalSteps(1e-4), progress=False)
+    assert (history.to_frame()["ortho"] > 0).all()
+    with pytest.raises(ValueError, match="beta"):
+        OrthogonalSteps(beta=0.0)

@@ -6,13 +6,15 @@
 - ``classifier``: ``GlyphCNN``, the network behind the judges of ``gancourse.metrics``;
 - ``noise``: z ~ N(0, I), InfoGAN's codes, and ``generate(G, n)``;
 - chapter 9's later architectures: ``attention`` (SAGAN's self-attention, BigGAN's conditional
-  batch norm), ``progressive`` (ProGAN), ``modulated`` (StyleGAN2's convolution), ``style``
-  (mapping network, AdaIN, noise, mixing, truncation, ``StyleGenerator``), ``aliasing`` (StyleGAN3).
+  batch norm), ``biggan`` (both in one conditional generator), ``progressive`` (ProGAN),
+  ``modulated`` (StyleGAN2's convolution), ``style`` (mapping network, AdaIN, noise, mixing,
+  truncation, ``StyleGenerator``), ``aliasing`` (StyleGAN3).
 """
 
 from gancourse._moved import moved
 from gancourse.models.aliasing import ToySynthesis, fourier_resample, fourier_shift
 from gancourse.models.attention import ConditionalBatchNorm2d, SelfAttention2d
+from gancourse.models.biggan import BigGANGenerator
 from gancourse.models.classifier import GlyphCNN
 from gancourse.models.conditional import (
     ConditionalDCGANDiscriminator,
@@ -63,6 +65,7 @@ __all__ = [
     "generate",
     "SelfAttention2d",
     "ConditionalBatchNorm2d",
+    "BigGANGenerator",
     "pixel_norm",
     "minibatch_stddev",
     "EqualizedLinear",

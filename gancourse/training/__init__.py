@@ -7,7 +7,8 @@
 - ``parts``: optimisers, freezing, EMA, per-layer gradient norms, sample snapshots;
 - ``batches``: real batches from a sampler, a tensor or a Dataset; ``checkpoint``: save and resume;
 - ``classifier``: the supervised loop that trains the glyph judges;
-- ``augment`` (``DiffAugmentSteps``: DiffAugment and ADA) and ``regularized`` (``R1Steps``, lazy R1).
+- ``augment`` (``DiffAugmentSteps``: DiffAugment and ADA) and ``regularized`` (``R1Steps``, lazy R1;
+  ``OrthogonalSteps``, BigGAN's orthogonal regularisation of G).
 """
 
 from gancourse.training.augment import DiffAugmentSteps
@@ -27,7 +28,7 @@ from gancourse.training.parts import (
     set_learning_rate,
     update_ema_,
 )
-from gancourse.training.regularized import R1Steps
+from gancourse.training.regularized import OrthogonalSteps, R1Steps
 from gancourse.training.schedules import LinearDecay, PiecewiseConstant
 from gancourse.training.steps import DStep, GANSteps, GStep
 
@@ -42,6 +43,7 @@ __all__ = [
     "InfoGANSteps",
     "DiffAugmentSteps",
     "R1Steps",
+    "OrthogonalSteps",
     "InfoGANConfig",
     "train_infogan",
     "GroupedSteps",
