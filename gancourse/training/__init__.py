@@ -7,7 +7,8 @@
 - ``parts``: optimisers, freezing, EMA, per-layer gradient norms, sample snapshots;
 - ``batches``: real batches from a sampler, a tensor or a Dataset; ``checkpoint``: save and resume;
 - ``classifier``: the supervised loop that trains the glyph judges;
-- ``augment`` (``DiffAugmentSteps``: DiffAugment and ADA) and ``regularized`` (``R1Steps``, lazy R1).
+- ``augment`` (``DiffAugmentSteps``: DiffAugment and ADA) and ``regularized`` (``R1Steps``, lazy R1);
+- ``translation``: ``Pix2PixSteps``, ``CycleGANSteps`` and CycleGAN's ``ImagePool``.
 """
 
 from gancourse.training.augment import DiffAugmentSteps
@@ -30,6 +31,7 @@ from gancourse.training.parts import (
 from gancourse.training.regularized import R1Steps
 from gancourse.training.schedules import LinearDecay, PiecewiseConstant
 from gancourse.training.steps import DStep, GANSteps, GStep
+from gancourse.training.translation import CycleGANSteps, ImagePool, Pix2PixSteps, pair_domains, split_domains
 
 __all__ = [
     "train_gan",
@@ -42,6 +44,11 @@ __all__ = [
     "InfoGANSteps",
     "DiffAugmentSteps",
     "R1Steps",
+    "Pix2PixSteps",
+    "CycleGANSteps",
+    "ImagePool",
+    "pair_domains",
+    "split_domains",
     "InfoGANConfig",
     "train_infogan",
     "GroupedSteps",
