@@ -164,3 +164,40 @@ def test_psnr_mistakes_fail(name):
 def test_a_batch_psnr_is_named():
     with pytest.raises(ExerciseError, match="PER IMAGE"):
         check_psnr(PSNR_MISTAKES["one number for the batch"])
+
+
+# --- pixel_shuffle ---------------------------------------------------------------------------
+
+def _shuffle_with(order=(0, 1, 4, 2, 5, 3), channel_major=True):
+    def fn(x, r):
+        n, c, h, w = x.shape
+        if channel_major:
+            y = x.reshape(n, c // (r * r), r, r, h, w).permute(*order)
+        else:
+            y = x.reshape(n, r, r, c // (r * r), h, w).permute(0, 3, 4, 1, 5, 2)
+        return y.reshape(n, c // (r * r), h * r, w * r)
+    return fn
+
+
+SHUFFLE_MISTAKES = {
+    "stub": _stub,
+    "offsets swapped": _shuffle_with(order=(0, 1, 4, 3, 5, 2)),
+    "channels grouped the other way": _shuffle_with(channel_major=False),
+    "no permute": lambda x, r: x.reshape(x.shape[0], x.shape[1] // (r * r), x.shape[2] * r, x.shape[3] * r),
+    "returns nothing": lambda x, r: None,
+}
+
+
+def test_pixel_shuffle_solution_and_torchs_pass():
+    from gancourse.exercises.ch10 import check_pixel_shuffle
+
+    check_pixel_shuffle(_shuffle_with())
+    check_pixel_shuffle(torch.nn.functional.pixel_shuffle)
+
+
+@pytest.mark.parametrize("name", SHUFFLE_MISTAKES)
+def test_pixel_shuffle_mistakes_fail(name):
+    from gancourse.exercises.ch10 import check_pixel_shuffle
+
+    with pytest.raises(ExerciseError):
+        check_pixel_shuffle(SHUFFLE_MISTAKES[name])

@@ -1,4 +1,4 @@
-"""Checks for the exercises of Chapter 10 (translation): the cycle and identity losses, the image pool, PSNR.
+"""Checks for the exercises of Chapter 10: the cycle and identity losses, the image pool, PSNR, the pixel shuffle.
 
 Every expected value is a closed form: translators that are simple formulas have known round trips
 and known identity errors; the pool's answer is the CycleGAN rule replayed with the same seeded
@@ -34,8 +34,15 @@ solutions, with the names and signatures the checks call (``import torch``):
         return 10 * torch.log10(data_range ** 2 / mse)
         ### END SOLUTION
 
+    def pixel_shuffle(x, r):
+        ### BEGIN SOLUTION
+        n, c, h, w = x.shape
+        out = x.reshape(n, c // (r * r), r, r, h, w).permute(0, 1, 4, 2, 5, 3)
+        return out.reshape(n, c // (r * r), h * r, w * r)
+        ### END SOLUTION
+
 The package's versions: ``gancourse.training.CycleGANSteps`` (its G step), ``gancourse.training.ImagePool``
-and ``gancourse.metrics.psnr``.
+``gancourse.metrics.psnr`` and ``torch.nn.PixelShuffle`` (in ``gancourse.models.SubPixelUpsampler``).
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ import torch
 
 from gancourse.exercises._check import ExerciseError, call_student, expect, passed
 
-__all__ = ["check_cycle_identity_loss", "check_query_pool", "check_psnr"]
+__all__ = ["check_cycle_identity_loss", "check_query_pool", "check_psnr", "check_pixel_shuffle"]
 
 
 def _number(got: Any, name: str) -> float:
@@ -197,4 +204,37 @@ def check_psnr(fn: Callable[..., Any]) -> None:
            "you are given")
     expect(not math.isfinite(float(call_student(fn, a[:1].clone(), a[:1].clone(), 2.0).flatten()[0])),
            f"{name}: identical images have MSE 0 and an infinite PSNR")
+    passed(name)
+
+
+def check_pixel_shuffle(fn: Callable[..., Any]) -> None:
+    """Check pixel_shuffle(x, r): channel c r² + i r + j of x lands at offset (i, j) of channel c's r x r blocks."""
+    name = "pixel_shuffle"
+    n, c, r, h, w = 2, 2, 3, 2, 4
+    x = torch.arange(float(n * c * r * r * h * w)).view(n, c * r * r, h, w)
+    got = call_student(fn, x.clone(), r)
+    expect(got is not None, f"{name} returned None: did you forget `return`?")
+    expect(isinstance(got, torch.Tensor) and tuple(got.shape) == (n, c, h * r, w * r),
+           f"{name}: (N, C r², H, W) = {tuple(x.shape)} with r = {r} becomes (N, C, H r, W r) = "
+           f"{(n, c, h * r, w * r)}, got {tuple(getattr(got, 'shape', ()))}")
+    want = torch.empty(n, c, h * r, w * r)
+    for ch in range(c):
+        for i in range(r):
+            for j in range(r):
+                want[:, ch, i::r, j::r] = x[:, ch * r * r + i * r + j]
+    swapped = torch.empty_like(want)
+    for ch in range(c):
+        for i in range(r):
+            for j in range(r):
+                swapped[:, ch, j::r, i::r] = x[:, ch * r * r + i * r + j]
+    if torch.equal(got, swapped):
+        raise ExerciseError(f"{name}: rows and columns of the offsets are swapped: channel c r² + i r + j goes to "
+                            "row offset i and column offset j")
+    minor = x.view(n, r, r, c, h, w).permute(0, 3, 4, 1, 5, 2).reshape(n, c, h * r, w * r)
+    if torch.equal(got, minor):
+        raise ExerciseError(f"{name}: the channels are grouped the other way: the r² maps of output channel c "
+                            "are the consecutive channels c r², ..., c r² + r² - 1")
+    expect(torch.equal(got, want), f"{name}: output pixel (c, i r + di, j r + dj) must be x[c r² + di r + dj, i, j]; "
+                                   f"got {got[0, 0, :r, :r].tolist()} in the top-left block of channel 0, expected "
+                                   f"{want[0, 0, :r, :r].tolist()}")
     passed(name)

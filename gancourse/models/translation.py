@@ -197,8 +197,11 @@ class SubPixelUpsampler(nn.Module):
 
     A 5 x 5 and a 3 x 3 convolution (``width`` channels, ReLU) and a 3 x 3 convolution to
     ``channels * factor ** 2`` maps, all at the low resolution; ``PixelShuffle(factor)`` then puts
-    channel ``c * factor ** 2 + i * factor + j`` at offset (i, j) of each output block.
+    channel ``c * factor ** 2 + i * factor + j`` at offset (i, j) of each output block. It takes no
+    noise: ``z_dim`` is 0.
     """
+
+    z_dim = 0
 
     def __init__(self, channels: int = 1, factor: int = 2, width: int = 32) -> None:
         super().__init__()
