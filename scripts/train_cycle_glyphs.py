@@ -33,7 +33,12 @@ import torch
 
 from gancourse.data.glyphs import GlyphDataset
 from gancourse.losses import cycle_consistency_loss
-from gancourse.metrics.judges import attribute_classifier, attribute_share, glyph_classifier, labels_kept
+from gancourse.metrics.judges import (
+    attribute_classifier,
+    attribute_share,
+    glyph_classifier,
+    labels_kept,
+)
 from gancourse.models import CycleDiscriminators, CycleUNets, PatchDiscriminator
 from gancourse.pretrained import HERE, as_shipped, save_shipped
 from gancourse.training import CycleGANSteps, TrainConfig, pair_domains, train_gan

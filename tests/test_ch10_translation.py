@@ -7,7 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from gancourse.losses import cycle_consistency_loss, identity_loss, least_squares_generator_loss
+from gancourse.losses import (
+    cycle_consistency_loss,
+    identity_loss,
+    least_squares_generator_loss,
+)
 from gancourse.metrics import measured_receptive_field
 from gancourse.models import (
     CycleDiscriminators,
@@ -18,7 +22,14 @@ from gancourse.models import (
     UNetGenerator,
     receptive_field,
 )
-from gancourse.training import CycleGANSteps, ImagePool, Pix2PixSteps, TrainConfig, pair_domains, train_gan
+from gancourse.training import (
+    CycleGANSteps,
+    ImagePool,
+    Pix2PixSteps,
+    TrainConfig,
+    pair_domains,
+    train_gan,
+)
 from gancourse.training.steps import DStep
 
 

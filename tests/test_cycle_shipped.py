@@ -16,7 +16,12 @@ import torch
 
 from gancourse.data.glyphs import GlyphDataset
 from gancourse.losses import cycle_consistency_loss
-from gancourse.metrics.judges import attribute_classifier, attribute_share, glyph_classifier, labels_kept
+from gancourse.metrics.judges import (
+    attribute_classifier,
+    attribute_share,
+    glyph_classifier,
+    labels_kept,
+)
 from gancourse.models import CycleUNets
 from gancourse.pretrained import HERE, load_shipped
 

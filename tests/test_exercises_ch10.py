@@ -6,7 +6,11 @@ import pytest
 import torch
 
 from gancourse.exercises._check import ExerciseError
-from gancourse.exercises.ch10 import check_cycle_identity_loss, check_psnr, check_query_pool
+from gancourse.exercises.ch10 import (
+    check_cycle_identity_loss,
+    check_psnr,
+    check_query_pool,
+)
 
 
 def _stub(*args, **kwargs):

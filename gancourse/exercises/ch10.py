@@ -48,7 +48,8 @@ The package's versions: ``gancourse.training.CycleGANSteps`` (its G step), ``gan
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -188,8 +189,8 @@ def check_psnr(fn: Callable[..., Any]) -> None:
     expect(tuple(got.shape) == (3,), f"{name} must return shape (3,) for 3 images, got {tuple(got.shape)}")
     got = got.double()
     mistakes = [(10 * torch.log10(2 / mse), "use the SQUARED range: 10 log10(range² / MSE)"),
-                (20 * torch.log10(4 / mse), "10 log10 of a ratio of squares (or 20 log10 of range / RMSE), not 20 "
-                                            "log10(range² / MSE)"),
+                (20 * torch.log10(4 / mse), ("10 log10 of a ratio of squares (or 20 log10 of range / RMSE), "
+                                             "not 20 log10(range² / MSE)")),
                 (10 * torch.log(4 / mse), "decibels use log10, not the natural log"),
                 (10 * torch.log10(4 / mse.sqrt()), "divide by the mean SQUARED error, not its root")]
     for wrong, why in mistakes:

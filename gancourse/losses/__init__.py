@@ -37,7 +37,11 @@ from gancourse.losses.regularizers import (
     path_length_penalty,
     r1_penalty,
 )
-from gancourse.losses.translation import cycle_consistency_loss, identity_loss, perceptual_loss
+from gancourse.losses.translation import (
+    cycle_consistency_loss,
+    identity_loss,
+    perceptual_loss,
+)
 
 __all__ = [
     "discriminator_loss",

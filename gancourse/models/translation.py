@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import torch
 from torch import nn
@@ -79,7 +80,7 @@ class UNetGenerator(nn.Module):
         self.stem = nn.Sequential(nn.Conv2d(in_channels, width, 3, 1, 1), nn.LeakyReLU(0.2))
         self.down = nn.ModuleList(
             nn.Sequential(nn.Conv2d(w_in, w_out, 4, 2, 1), _norm(norm, w_out), nn.LeakyReLU(0.2))
-            for w_in, w_out in zip(widths[:-1], widths[1:]))
+            for w_in, w_out in pairwise(widths))
         extra = 2 if skips else 1  # a level with a skip reads its own map and the encoder's
         self.up = nn.ModuleList(
             nn.Sequential(nn.ConvTranspose2d(widths[k + 1] * (extra if k + 1 < depth else 1), widths[k], 4, 2, 1),
@@ -127,7 +128,7 @@ class PatchDiscriminator(nn.Module):
         one_of("norm", norm, NORMS, "normalisation after the inner convolutions")
         widths = [width * 2 ** min(k, 3) for k in range(n_layers + 1)]
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2)]
-        for w_in, w_out in zip(widths[:-2], widths[1:-1]):
+        for w_in, w_out in pairwise(widths[:-1]):
             layers += [nn.Conv2d(w_in, w_out, 4, 2, 1), _norm(norm, w_out), nn.LeakyReLU(0.2)]
         layers += [nn.Conv2d(widths[-2], widths[-1], 4, 1, 1), _norm(norm, widths[-1]), nn.LeakyReLU(0.2),
                    nn.Conv2d(widths[-1], 1, 4, 1, 1)]
