@@ -15,6 +15,8 @@ from gancourse.losses import (
     generator_loss,
     hinge_discriminator_loss,
     hinge_generator_loss,
+    least_squares_discriminator_loss,
+    least_squares_generator_loss,
     minimax_generator_loss,
     nonsaturating_generator_loss,
     wasserstein_critic_loss,
@@ -144,6 +146,7 @@ def test_loss_kinds_pair_each_discriminator_loss_with_its_generator_loss():
         "minimax": (discriminator_loss, minimax_generator_loss),
         "wasserstein": (wasserstein_critic_loss, wasserstein_generator_loss),
         "hinge": (hinge_discriminator_loss, hinge_generator_loss),
+        "least_squares": (least_squares_discriminator_loss, least_squares_generator_loss),
     }
 
 

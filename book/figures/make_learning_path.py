@@ -30,12 +30,13 @@ CHAPTERS = [
     (7, "07_controllable_generation", "Controllable generation", "steer z with a classifier", 2),
     (8, "08_evaluation", "Evaluation", "FID, IS, KID, precision/recall", 3),
     (9, "09_from_dcgan_to_stylegan", "DCGAN to StyleGAN", "SAGAN, BigGAN, ProGAN, StyleGAN", 3),
+    (10, "10_translation", "Translation, restoration", "pix2pix, CycleGAN, SRGAN", 3),
 ]
 PARTS = ["Foundations", "Convolutional and Wasserstein GANs", "Conditioning and control", "Evaluation and beyond"]
 COLOURS = ["#4C72B0", "#DD8452", "#55A868", "#8172B3"]  # seaborn's "deep" palette, one per part
 
-# Reading order on a 3 x 3 grid, snaking so that each arrow is short: row 2 runs right to left.
-POSITIONS = [(0, 0), (1, 0), (2, 0), (2, 1), (1, 1), (0, 1), (0, 2), (1, 2), (2, 2)]
+# Reading order on a 3-column grid, snaking so that each arrow is short: rows 2 and 4 run right to left.
+POSITIONS = [(0, 0), (1, 0), (2, 0), (2, 1), (1, 1), (0, 1), (0, 2), (1, 2), (2, 2), (2, 3)]
 BOX_W, BOX_H = 1.02, 0.5
 COLUMN_STEP, ROW_STEP = 1.25, 0.8
 
@@ -69,7 +70,7 @@ def centre(position: tuple[int, int]) -> tuple[float, float]:
 def draw(path: Path = OUT) -> Path:
     """Draw the learning path and return the path of the PNG written."""
     ready = available_chapters()
-    fig, ax = plt.subplots(figsize=(10, 5.9))
+    fig, ax = plt.subplots(figsize=(10, 7.4))
     for (number, stem, title, build, part), position in zip(CHAPTERS, POSITIONS):
         x, y = centre(position)
         is_ready = stem in ready
@@ -99,7 +100,7 @@ def draw(path: Path = OUT) -> Path:
               fontsize=9)
     ax.set_title("GAN Course: the learning path", fontsize=14, fontweight="bold")
     ax.set_xlim(-BOX_W / 2 - 0.05, 2 * COLUMN_STEP + BOX_W / 2 + 0.05)
-    ax.set_ylim(-1.9, 0.35)
+    ax.set_ylim(-2.7, 0.35)
     ax.set_aspect("equal")
     ax.axis("off")
     fig.tight_layout()

@@ -22,5 +22,7 @@ from gancourse.exercises.ch08 import *  # noqa: F403
 from gancourse.exercises.ch08 import __all__ as _ch08
 from gancourse.exercises.ch09 import *  # noqa: F403
 from gancourse.exercises.ch09 import __all__ as _ch09
+from gancourse.exercises.ch10 import *  # noqa: F403
+from gancourse.exercises.ch10 import __all__ as _ch10
 
-__all__ = ["ExerciseError", *_ch01, *_ch02, *_ch03, *_ch04, *_ch05, *_ch06, *_ch07, *_ch08, *_ch09]
+__all__ = ["ExerciseError", *_ch01, *_ch02, *_ch03, *_ch04, *_ch05, *_ch06, *_ch07, *_ch08, *_ch09, *_ch10]

@@ -5,7 +5,9 @@
 - ``penalties``: WGAN-GP's gradient penalty and WGAN's weight clipping;
 - ``information``: InfoGAN's mutual-information term and its lower bound;
 - ``regularizers``: BigGAN's orthogonal regularisation, R1, StyleGAN2's path length and lazy
-  regularisation.
+  regularisation;
+- ``translation``: CycleGAN's cycle-consistency and identity losses, SRGAN's perceptual loss (the
+  least-squares GAN losses are in ``adversarial``).
 """
 
 from gancourse.losses.adversarial import (
@@ -14,6 +16,8 @@ from gancourse.losses.adversarial import (
     generator_loss,
     hinge_discriminator_loss,
     hinge_generator_loss,
+    least_squares_discriminator_loss,
+    least_squares_generator_loss,
     minimax_generator_loss,
     nonsaturating_generator_loss,
     wasserstein_critic_loss,
@@ -33,6 +37,11 @@ from gancourse.losses.regularizers import (
     path_length_penalty,
     r1_penalty,
 )
+from gancourse.losses.translation import (
+    cycle_consistency_loss,
+    identity_loss,
+    perceptual_loss,
+)
 
 __all__ = [
     "discriminator_loss",
@@ -43,6 +52,8 @@ __all__ = [
     "wasserstein_generator_loss",
     "hinge_discriminator_loss",
     "hinge_generator_loss",
+    "least_squares_discriminator_loss",
+    "least_squares_generator_loss",
     "LOSS_KINDS",
     "gradient_penalty",
     "clip_weights_",
@@ -55,4 +66,7 @@ __all__ = [
     "r1_penalty",
     "path_length_penalty",
     "lazy_regularization",
+    "cycle_consistency_loss",
+    "identity_loss",
+    "perceptual_loss",
 ]

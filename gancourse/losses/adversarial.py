@@ -7,7 +7,8 @@ sigmoid-then-log hits once |l| exceeds about 17 in float32.
 The Wasserstein losses (Arjovsky et al., 2017) take a critic's scores f(x), which are not
 probabilities: the critic maximises E[f(x)] - E[f(G(z))], an estimate of the Earth-Mover distance
 when f is 1-Lipschitz (``gancourse.losses.penalties`` keeps it so). The hinge losses (Lim and Ye,
-2017; Miyato et al., 2018) go with spectral normalisation.
+2017; Miyato et al., 2018) go with spectral normalisation. The least-squares losses (Mao et al.,
+2017) regress D's raw scores onto targets; CycleGAN trains with them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ __all__ = [
     "wasserstein_generator_loss",
     "hinge_discriminator_loss",
     "hinge_generator_loss",
+    "least_squares_discriminator_loss",
+    "least_squares_generator_loss",
     "LOSS_KINDS",
 ]
 
@@ -82,12 +85,27 @@ def hinge_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
     return -fake_scores.mean()
 
 
+def least_squares_discriminator_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """Return ½ E[(D(x) - 1)²] + ½ E[D(G(z))²], LSGAN's D loss with targets 1 (real) and 0 (fake)."""
+    _check_logits("real_scores", real_scores)
+    _check_logits("fake_scores", fake_scores)
+    # Mao et al. (2017) with a = 0, b = c = 1; CycleGAN's code halves D's loss the same way.
+    return 0.5 * ((real_scores - 1).pow(2).mean() + fake_scores.pow(2).mean())
+
+
+def least_squares_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
+    """Return ½ E[(D(G(z)) - 1)²], LSGAN's G loss: fakes pulled toward the real target 1."""
+    _check_logits("fake_scores", fake_scores)
+    return 0.5 * (fake_scores - 1).pow(2).mean()
+
+
 # loss kind -> (the discriminator's or critic's loss, the generator's loss); `TrainConfig.loss` names one.
 LOSS_KINDS: dict[str, tuple[Callable[..., torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]] = {
     "nonsaturating": (discriminator_loss, nonsaturating_generator_loss),
     "minimax": (discriminator_loss, minimax_generator_loss),
     "wasserstein": (wasserstein_critic_loss, wasserstein_generator_loss),
     "hinge": (hinge_discriminator_loss, hinge_generator_loss),
+    "least_squares": (least_squares_discriminator_loss, least_squares_generator_loss),
 }
 
 

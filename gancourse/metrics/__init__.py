@@ -7,7 +7,8 @@ FID is split as in pytorch-fid, each part testable alone: an extractor (images â
 
 - ``extractors``, ``stats``, ``frechet``, ``fid``: FID; ``scores``: IS, KID, precision/recall;
 - ``modes``: mode coverage on the toy mixtures; ``judges``: the shipped glyph classifiers, class
-  accuracy and a judge's verdict; ``factors``: InfoGAN's codes against the glyphs' factors.
+  accuracy and a judge's verdict; ``factors``: InfoGAN's codes against the glyphs' factors;
+- ``image_quality``: PSNR, the share of grey pixels (blur), a receptive field measured by the gradient.
 """
 
 from gancourse.metrics.equivariance import translation_equivariance
@@ -21,7 +22,15 @@ from gancourse.metrics.frechet import (
     trace_sqrt_product,
 )
 from gancourse.metrics.factors import CodeMeasurement, matching_accuracy, measure_codes
-from gancourse.metrics.judges import attribute_classifier, class_accuracy, glyph_classifier, judge_verdict
+from gancourse.metrics.image_quality import grey_share, measured_receptive_field, psnr
+from gancourse.metrics.judges import (
+    attribute_classifier,
+    attribute_share,
+    class_accuracy,
+    glyph_classifier,
+    judge_verdict,
+    labels_kept,
+)
 from gancourse.metrics.modes import (
     PACGAN_MIN_SHARE,
     ModeCoverage,
@@ -38,6 +47,11 @@ __all__ = [
     "attribute_classifier",
     "class_accuracy",
     "judge_verdict",
+    "attribute_share",
+    "labels_kept",
+    "psnr",
+    "grey_share",
+    "measured_receptive_field",
     "matching_accuracy",
     "measure_codes",
     "CodeMeasurement",

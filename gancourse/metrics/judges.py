@@ -11,7 +11,9 @@ how to rebuild it.
 - ``class_accuracy(G, judge)``: the share of a conditional G's samples of each class that the
   judge assigns to that class (chapter 5);
 - ``judge_verdict(images, judge)``: the judge's confidence and the share of samples per class (how
-  digit-like, and how many digits covered: the shipped DCGAN's card).
+  digit-like, and how many digits covered: the shipped DCGAN's card);
+- ``attribute_share(images, judge, name)`` and ``labels_kept(images, labels, judge)``: how many
+  translated glyphs have an attribute (bold), and how many kept their digit (chapter 10).
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ import torch
 from torch import nn
 
 from gancourse import checks
+from gancourse.data.glyphs import ATTRIBUTE_NAMES
 from gancourse.models.noise import generate, sample_noise
 from gancourse.pretrained.cards import load_shipped
 from gancourse.training.classifier import TrainedClassifier
 
 __all__ = ["TrainedClassifier", "glyph_classifier", "attribute_classifier", "ClassAccuracy", "class_accuracy",
-           "judge_verdict", "JUDGES", "CONFIDENT", "COVERED_SHARE"]
+           "judge_verdict", "attribute_share", "labels_kept", "JUDGES", "CONFIDENT", "COVERED_SHARE"]
 
 JUDGES = {"digits": "glyph_classifier", "attributes": "glyph_attributes"}  # task -> shipped model
 SHIPPED_SEED = 0
@@ -106,3 +109,25 @@ def judge_verdict(images: torch.Tensor, judge: nn.Module, *, confident: float = 
     shares = torch.bincount(predicted, minlength=probs.shape[1]).float() / len(images)
     return {"confidence": top.mean().item(), "share_confident": (top > confident).float().mean().item(),
             "class_shares": shares.tolist(), "classes_covered": int((shares >= covered_share).sum())}
+
+
+def attribute_share(images: torch.Tensor, judge: nn.Module, name: str) -> float:
+    """Return the share of ``images`` whose attribute ``name`` (e.g. 'bold') the attribute judge says is present.
+
+    ``judge(images)`` returns one logit per attribute of ``ATTRIBUTE_NAMES`` (the shipped
+    ``attribute_classifier().model``); present means a logit above 0 (probability above 1/2).
+    """
+    checks.one_of("name", name, ATTRIBUTE_NAMES, "an attribute of gancourse.data.glyphs.ATTRIBUTE_NAMES")
+    with torch.no_grad():
+        logits = judge(images)
+    return (logits[:, ATTRIBUTE_NAMES.index(name)] > 0).float().mean().item()
+
+
+def labels_kept(images: torch.Tensor, labels: torch.Tensor, judge: nn.Module) -> float:
+    """Return the share of ``images`` that the digit judge assigns to their ``labels`` (e.g. the inputs' digits)."""
+    if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),):
+        raise ValueError(f"labels must be a tensor of one label per image, shape ({len(images)},), got "
+                         f"{tuple(getattr(labels, 'shape', ())) or type(labels).__name__}")
+    with torch.no_grad():
+        predicted = judge(images).argmax(dim=1).cpu()
+    return (predicted == labels.cpu()).float().mean().item()

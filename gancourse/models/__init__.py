@@ -8,7 +8,8 @@
 - chapter 9's later architectures: ``attention`` (SAGAN's self-attention, BigGAN's conditional
   batch norm), ``biggan`` (both in one conditional generator), ``progressive`` (ProGAN),
   ``modulated`` (StyleGAN2's convolution), ``style`` (mapping network, AdaIN, noise, mixing,
-  truncation, ``StyleGenerator``), ``aliasing`` (StyleGAN3).
+  truncation, ``StyleGenerator``), ``aliasing`` (StyleGAN3);
+- chapter 10's ``translation``: pix2pix's U-Net and PatchGAN, CycleGAN's pairs, a sub-pixel upsampler.
 """
 
 from gancourse._moved import moved
@@ -39,6 +40,15 @@ from gancourse.models.progressive import (
     pixel_norm,
 )
 from gancourse.models.style import MappingNetwork, NoiseInjection, StyleGenerator, adain, style_mix, truncate
+from gancourse.models.translation import (
+    CycleDiscriminators,
+    CycleGenerators,
+    CycleUNets,
+    PatchDiscriminator,
+    SubPixelUpsampler,
+    UNetGenerator,
+    receptive_field,
+)
 
 __all__ = [
     "MLPGenerator",
@@ -83,6 +93,13 @@ __all__ = [
     "fourier_resample",
     "fourier_shift",
     "ToySynthesis",
+    "UNetGenerator",
+    "PatchDiscriminator",
+    "receptive_field",
+    "CycleGenerators",
+    "CycleUNets",
+    "CycleDiscriminators",
+    "SubPixelUpsampler",
 ]
 
 # Moved out of models/: judges to metrics, InfoGAN's loss to losses, its training to training.

@@ -8,7 +8,9 @@
 - ``batches``: real batches from a sampler, a tensor or a Dataset; ``checkpoint``: save and resume;
 - ``classifier``: the supervised loop that trains the glyph judges;
 - ``augment`` (``DiffAugmentSteps``: DiffAugment and ADA) and ``regularized`` (``R1Steps``, lazy R1;
-  ``OrthogonalSteps``, BigGAN's orthogonal regularisation of G).
+  ``OrthogonalSteps``, BigGAN's orthogonal regularisation of G);
+- ``translation``: ``Pix2PixSteps``, ``CycleGANSteps`` and CycleGAN's ``ImagePool``;
+- ``restoration``: ``SRGANSteps`` (super-resolution: content, perceptual and adversarial losses).
 """
 
 from gancourse.training.augment import DiffAugmentSteps
@@ -29,8 +31,10 @@ from gancourse.training.parts import (
     update_ema_,
 )
 from gancourse.training.regularized import OrthogonalSteps, R1Steps
+from gancourse.training.restoration import SRGANSteps, downsample
 from gancourse.training.schedules import LinearDecay, PiecewiseConstant
 from gancourse.training.steps import DStep, GANSteps, GStep
+from gancourse.training.translation import CycleGANSteps, ImagePool, Pix2PixSteps, pair_domains, split_domains
 
 __all__ = [
     "train_gan",
@@ -44,6 +48,13 @@ __all__ = [
     "DiffAugmentSteps",
     "R1Steps",
     "OrthogonalSteps",
+    "Pix2PixSteps",
+    "CycleGANSteps",
+    "ImagePool",
+    "SRGANSteps",
+    "downsample",
+    "pair_domains",
+    "split_domains",
     "InfoGANConfig",
     "train_infogan",
     "GroupedSteps",

@@ -21,7 +21,7 @@ class TrainConfig:
     lr_d: float = 2e-4
     lr_g: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)  # Adam's; beta1 = 0.5 as in DCGAN, (0.0, 0.9) in WGAN-GP
-    loss: str = "nonsaturating"  # or "minimax", "wasserstein", "hinge": see gancourse.losses.LOSS_KINDS
+    loss: str = "nonsaturating"  # or "minimax", "wasserstein", "hinge", "least_squares": see gancourse.losses.LOSS_KINDS
     n_critic: int = 1           # D updates per G update; WGAN and WGAN-GP use 5
     optimizer: str = "adam"     # or "rmsprop": WGAN with clipping found momentum unstable
     gp_weight: float = 0.0      # lambda of the gradient penalty (WGAN-GP: 10); 0 turns it off
