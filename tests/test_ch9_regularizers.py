@@ -114,21 +114,27 @@ def test_lazy_r1_runs_every_interval_steps_with_weight_interval():
     assert values[1:4] == [0.0] * 3 and values[5:8] == [0.0] * 3
 
 
+class _TinyG(nn.Module):
+    """A linear generator of 2 x 2 images from a 2-d z: the smallest G the loop can train."""
+
+    z_dim = 2
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(2, 4)
+
+    def forward(self, z):
+        return self.net(z).view(-1, 1, 2, 2)
+
+
+def _tiny_d() -> nn.Module:
+    return nn.Sequential(nn.Flatten(), nn.Linear(4, 1), nn.Flatten(0))
+
+
 def test_r1_steps_train_in_the_loop():
     torch.set_default_dtype(torch.float32)
 
-    class G(nn.Module):
-        z_dim = 2
-
-        def __init__(self):
-            super().__init__()
-            self.net = nn.Linear(2, 4)
-
-        def forward(self, z):
-            return self.net(z).view(-1, 1, 2, 2)
-
-    D = nn.Sequential(nn.Flatten(), nn.Linear(4, 1), nn.Flatten(0))
-    history = train_gan(G(), D, torch.randn(64, 1, 2, 2), TrainConfig(steps=8, batch_size=8, gp_weight=5.0),
+    history = train_gan(_TinyG(), _tiny_d(), torch.randn(64, 1, 2, 2), TrainConfig(steps=8, batch_size=8, gp_weight=5.0),
                         variant=R1Steps(interval=2), progress=False)
     gp = history.to_frame()["gp"].to_numpy()
     assert (gp[1::2] == 0).all() and (gp[0::2] > 0).all()
@@ -138,18 +144,8 @@ def test_orthogonal_steps_add_beta_times_the_penalty_to_the_generator_step():
     torch.set_default_dtype(torch.float32)
     torch.manual_seed(0)
 
-    class G(nn.Module):
-        z_dim = 2
-
-        def __init__(self):
-            super().__init__()
-            self.net = nn.Linear(2, 4)
-
-        def forward(self, z):
-            return self.net(z).view(-1, 1, 2, 2)
-
-    D = nn.Sequential(nn.Flatten(), nn.Linear(4, 1), nn.Flatten(0))
-    gen = G()
+    D = _tiny_d()
+    gen = _TinyG()
     steps = OrthogonalSteps(beta=0.5)
     d = steps.d_step(gen, D, torch.randn(8, 1, 2, 2), (), lambda r, f: (r - f).mean())
     g = steps.g_step(gen, D, d, lambda f: -f.mean())
@@ -160,7 +156,7 @@ def test_orthogonal_steps_add_beta_times_the_penalty_to_the_generator_step():
     W = gen.net.weight.detach()
     closed = 0.5 * 4 * ((W @ W.T) * (1 - torch.eye(4))) @ W
     assert torch.allclose(gen.net.weight.grad, closed, atol=1e-6)
-    history = train_gan(G(), D, torch.randn(64, 1, 2, 2), TrainConfig(steps=4, batch_size=8),
+    history = train_gan(_TinyG(), D, torch.randn(64, 1, 2, 2), TrainConfig(steps=4, batch_size=8),
                         variant=OrthogonalSteps(1e-4), progress=False)
     assert (history.to_frame()["ortho"] > 0).all()
     with pytest.raises(ValueError, match="beta"):
