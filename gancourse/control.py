@@ -23,6 +23,13 @@ the gradient of its own score (a mean would shrink every step by 1/N).
 
 A second, gradient-free way to find a direction: the mean z of samples with the attribute minus
 the mean z of samples without it (``mean_difference_direction``).
+
+Text instead of a classifier (``steer_to_caption``): with a text encoder and an image encoder
+trained together (``gancourse.training.train_text_image``), the score is the cosine between the
+caption's embedding and the image's. Two guards keep the ascent from fooling the image encoder
+with a non-glyph: each step scores a randomly shifted copy of the image (a fooling pattern rarely
+survives a shift, a real stroke does), and z is put back on the sphere of radius sqrt(z_dim)
+where nearly all of N(0, I)'s mass lies, so G only ever sees noise like its training noise.
 """
 
 from __future__ import annotations
@@ -31,11 +38,13 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Callable, Literal
 
 import pandas as pd
 import torch
 from torch import nn
+
+from gancourse import checks
 
 __all__ = [
     "noise_update",
@@ -45,6 +54,8 @@ __all__ = [
     "SteeringResult",
     "mean_difference_direction",
     "frozen_eval",
+    "CaptionSteering",
+    "steer_to_caption",
 ]
 
 
@@ -213,3 +224,64 @@ def mean_difference_direction(z: torch.Tensor, has_attribute: torch.Tensor) -> t
         raise ValueError(f"both groups need samples: {n_with} of {len(has_attribute)} have the attribute; "
                          "draw more samples or pick a less rare attribute")
     return z[has_attribute].mean(0) - z[~has_attribute].mean(0)
+
+
+@dataclass
+class CaptionSteering:
+    """What ``steer_to_caption`` did: the latents and images before and after, and the cosine per step."""
+
+    z_start: torch.Tensor  # (N, z_dim): the best of the candidates drawn for each caption
+    z: torch.Tensor  # (N, z_dim) after the ascent
+    start_images: torch.Tensor
+    images: torch.Tensor
+    similarity: torch.Tensor  # (steps + 1, N): cosine(caption, G(z)) without a shift, per step
+    candidate_similarity: torch.Tensor  # (n_candidates, N): the cosine of every candidate drawn
+
+
+def _shifted(x: torch.Tensor, shift: int, generator: torch.Generator) -> torch.Tensor:
+    if shift == 0:
+        return x
+    dx, dy = (torch.randint(-shift, shift + 1, (2,), generator=generator)).tolist()
+    return torch.roll(x, shifts=(dy, dx), dims=(2, 3))
+
+
+def steer_to_caption(generate: Callable[[torch.Tensor], torch.Tensor], z_dim: int, image_encoder: nn.Module,
+                     text_embeddings: torch.Tensor, *, n_candidates: int = 16, steps: int = 100, lr: float = 0.1,
+                     shift: int = 2, seed: int = 0) -> CaptionSteering:
+    """Return latents whose images ``generate(z)`` match the captions' ``text_embeddings`` (N, d), one per caption.
+
+    First the best of ``n_candidates`` random z per caption by cosine (re-ranking, as DALL-E
+    re-ranked with CLIP); then ``steps`` Adam steps (``lr``) of ascent on the cosine of a copy
+    shifted by up to ``shift`` px, z projected back onto the sphere of radius sqrt(z_dim) after
+    each. ``generate`` must be frozen (wrap G in ``frozen_eval``); for a conditional G pass
+    ``lambda z: G(z, y)``.
+    """
+    n_candidates = int(checks.positive_int("n_candidates", n_candidates, "random starts per caption, e.g. 16"))
+    steps = checks.integer("steps", steps, "Adam steps on z", at_least=0)
+    checks.number("lr", lr, "Adam's step size on z, e.g. 0.1", at_least=0.0)
+    shift = checks.integer("shift", shift, "the largest random shift in px, 0 for none", at_least=0)
+    if not isinstance(text_embeddings, torch.Tensor) or text_embeddings.ndim != 2:
+        raise ValueError("text_embeddings must be (N, d): one embedded caption per sample")
+    t = text_embeddings.detach()
+    n, radius = len(t), math.sqrt(z_dim)
+    gen = torch.Generator().manual_seed(checks.integer("seed", seed, at_least=0))
+    with frozen_eval(image_encoder), torch.no_grad():
+        zs = torch.randn(n_candidates, n, z_dim, generator=gen)
+        cand = torch.stack([(image_encoder(generate(zc)) * t).sum(dim=1) for zc in zs])
+        z_start = zs[cand.argmax(dim=0), torch.arange(n)]
+        z = z_start.clone().requires_grad_(True)
+        opt = torch.optim.Adam([z], lr=lr)
+        sims = []
+        for step in range(steps + 1):
+            with torch.enable_grad():
+                images = generate(z)
+                sims.append((image_encoder(images.detach()) * t).sum(dim=1))
+                if step == steps:
+                    break
+                loss = -(image_encoder(_shifted(images, shift, gen)) * t).sum(dim=1).sum()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+            opt.step()
+            z.mul_(radius / z.norm(dim=1, keepdim=True))
+        start_images = generate(z_start)
+    return CaptionSteering(z_start, z.detach(), start_images, images.detach(), torch.stack(sims), cand)

@@ -205,3 +205,50 @@ def test_pixel_shuffle_mistakes_fail(name):
 
     with pytest.raises(ExerciseError):
         check_pixel_shuffle(SHUFFLE_MISTAKES[name])
+
+
+# --- info_nce_loss ---------------------------------------------------------------------------
+
+def _info_nce_with(*, rows=True, cols=True, combine="mean", temperature="divide"):
+    import torch.nn.functional as F
+
+    def fn(image_embeddings, text_embeddings, temperature_value):
+        cos = image_embeddings @ text_embeddings.T
+        logits = {"divide": cos / temperature_value, "multiply": cos * temperature_value, "ignore": cos}[temperature]
+        target = torch.arange(len(logits))
+        parts = ([F.cross_entropy(logits, target)] if rows else []) + ([F.cross_entropy(logits.T, target)] if cols else [])
+        return sum(parts) / (len(parts) if combine == "mean" else 1)
+    return fn
+
+
+def _calls_the_package(image_embeddings, text_embeddings, temperature):
+    from gancourse.losses import info_nce
+    return info_nce(image_embeddings @ text_embeddings.T / temperature)
+
+
+INFO_NCE_MISTAKES = {
+    "stub": _stub,
+    "image to caption only": _info_nce_with(cols=False),
+    "caption to image only": _info_nce_with(rows=False),
+    "directions added": _info_nce_with(combine="sum"),
+    "temperature multiplies": _info_nce_with(temperature="multiply"),
+    "temperature ignored": _info_nce_with(temperature="ignore"),
+    "diagonal only": lambda i, t, T: -(i * t).sum(dim=1).mean() / T,
+    "calls the package's version": _calls_the_package,
+    "returns nothing": lambda *args: None,
+}
+
+
+def test_info_nce_solution_passes(capsys):
+    from gancourse.exercises.ch10 import check_info_nce
+
+    check_info_nce(_info_nce_with())
+    assert "info_nce_loss: all checks passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", INFO_NCE_MISTAKES)
+def test_info_nce_mistakes_fail(name):
+    from gancourse.exercises.ch10 import check_info_nce
+
+    with pytest.raises(ExerciseError):
+        check_info_nce(INFO_NCE_MISTAKES[name])

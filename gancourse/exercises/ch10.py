@@ -1,4 +1,5 @@
-"""Checks for the exercises of Chapter 10: the cycle and identity losses, the image pool, PSNR, the pixel shuffle.
+"""Checks for the exercises of Chapter 10: the cycle and identity losses, the image pool, PSNR, the pixel
+shuffle, InfoNCE.
 
 Every expected value is a closed form: translators that are simple formulas have known round trips
 and known identity errors; the pool's answer is the CycleGAN rule replayed with the same seeded
@@ -41,21 +42,30 @@ solutions, with the names and signatures the checks call (``import torch``):
         return out.reshape(n, c // (r * r), h * r, w * r)
         ### END SOLUTION
 
-The package's versions: ``gancourse.training.CycleGANSteps`` (its G step), ``gancourse.training.ImagePool``
+    def info_nce_loss(image_embeddings, text_embeddings, temperature):
+        ### BEGIN SOLUTION
+        logits = image_embeddings @ text_embeddings.T / temperature
+        target = torch.arange(len(logits))
+        return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+        ### END SOLUTION
+
+The package's versions: ``gancourse.losses.info_nce`` (on logits), ``gancourse.training.CycleGANSteps`` (its G step), ``gancourse.training.ImagePool``
 ``gancourse.metrics.psnr`` and ``torch.nn.PixelShuffle`` (in ``gancourse.models.SubPixelUpsampler``).
 """
 
 from __future__ import annotations
 
 import math
+import unittest.mock
 from collections.abc import Callable
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 from gancourse.exercises._check import ExerciseError, call_student, expect, passed
 
-__all__ = ["check_cycle_identity_loss", "check_query_pool", "check_psnr", "check_pixel_shuffle"]
+__all__ = ["check_cycle_identity_loss", "check_query_pool", "check_psnr", "check_pixel_shuffle", "check_info_nce"]
 
 
 def _number(got: Any, name: str) -> float:
@@ -238,4 +248,54 @@ def check_pixel_shuffle(fn: Callable[..., Any]) -> None:
     expect(torch.equal(got, want), f"{name}: output pixel (c, i r + di, j r + dj) must be x[c r² + di r + dj, i, j]; "
                                    f"got {got[0, 0, :r, :r].tolist()} in the top-left block of channel 0, expected "
                                    f"{want[0, 0, :r, :r].tolist()}")
+    passed(name)
+
+
+def _refused(*args: Any, **kwargs: Any) -> Any:
+    raise ExerciseError("info_nce_loss: write the loss yourself rather than calling gancourse.losses.info_nce")
+
+
+def check_info_nce(fn: Callable[..., Any]) -> None:
+    """Check info_nce_loss(image_embeddings, text_embeddings, temperature): CLIP's symmetric InfoNCE."""
+    name = "info_nce_loss"
+    gen = torch.Generator().manual_seed(10)
+    img = F.normalize(torch.randn(6, 4, generator=gen, dtype=torch.float64), dim=1)
+    txt = F.normalize(img + 0.8 * torch.randn(6, 4, generator=gen, dtype=torch.float64), dim=1)
+    target = torch.arange(6)
+
+    def ce(logits: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(logits, target)
+
+    logits = img @ txt.T / 0.1
+    want = (ce(logits) + ce(logits.T)) / 2
+    with unittest.mock.patch("gancourse.losses.info_nce", _refused), \
+            unittest.mock.patch("gancourse.losses.contrastive.info_nce", _refused):
+        got = _number(call_student(fn, img.clone(), txt.clone(), 0.1), name)
+        mistakes = [(ce(logits), "that is one direction only (each image picks its caption); average it with "
+                                 "the other (each caption picks its image: the transposed logits)"),
+                    (ce(logits.T), "that is one direction only (each caption picks its image); average it with "
+                                   "the other (each image picks its caption)"),
+                    (ce(logits) + ce(logits.T), "average the two directions, do not add them"),
+                    ((ce(img @ txt.T * 0.1) + ce((img @ txt.T * 0.1).T)) / 2,
+                     "divide the cosines by the temperature, do not multiply"),
+                    ((ce(img @ txt.T) + ce((img @ txt.T).T)) / 2, "the cosines must be divided by the temperature"),
+                    (-(logits.diagonal().mean()), "a softmax over the other pairs is what makes it contrastive: "
+                                                  "use cross-entropy over each row and each column")]
+        for wrong, why in mistakes:
+            if abs(got - wrong.item()) < 1e-5 and abs(got - want.item()) > 1e-5:
+                raise ExerciseError(f"{name}: expected {want.item():.5f}, got {got:.5f}: {why}")
+        expect(abs(got - want.item()) < 1e-5,
+               f"{name}: expected {want.item():.5f} for these 6 pairs at temperature 0.1, got {got:.5f}")
+        n = 5
+        eye = torch.eye(n, dtype=torch.float64)
+        perfect = _number(call_student(fn, eye, eye.clone(), 0.05), name)
+        closed = math.log(1 + (n - 1) * math.exp(-1 / 0.05))
+        expect(abs(perfect - closed) < 1e-6,
+               f"{name}: with orthogonal pairs, cosine 1 on the diagonal and 0 elsewhere, each direction's loss is "
+               f"log(1 + (N - 1) exp(-1 / T)) = {closed:.3g} for N = 5, T = 0.05; got {perfect:.3g}")
+        same = torch.ones(n, 1, dtype=torch.float64)
+        chance = _number(call_student(fn, same, same.clone(), 0.5), name)
+        expect(abs(chance - math.log(n)) < 1e-6,
+               f"{name}: when every image matches every caption equally the loss is log N = {math.log(n):.4f} "
+               f"(no pair can be told apart), got {chance:.4f}")
     passed(name)

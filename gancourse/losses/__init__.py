@@ -7,7 +7,8 @@
 - ``regularizers``: BigGAN's orthogonal regularisation, R1, StyleGAN2's path length and lazy
   regularisation;
 - ``translation``: CycleGAN's cycle-consistency and identity losses, SRGAN's perceptual loss (the
-  least-squares GAN losses are in ``adversarial``).
+  least-squares GAN losses are in ``adversarial``);
+- ``contrastive``: InfoNCE, which trains a text encoder and an image encoder together.
 """
 
 from gancourse.losses.adversarial import (
@@ -23,6 +24,7 @@ from gancourse.losses.adversarial import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
+from gancourse.losses.contrastive import info_nce
 from gancourse.losses.information import (
     categorical_code_loss,
     categorical_mi_lower_bound,
@@ -69,4 +71,5 @@ __all__ = [
     "cycle_consistency_loss",
     "identity_loss",
     "perceptual_loss",
+    "info_nce",
 ]

@@ -8,7 +8,8 @@ FID is split as in pytorch-fid, each part testable alone: an extractor (images â
 - ``extractors``, ``stats``, ``frechet``, ``fid``: FID; ``scores``: IS, KID, precision/recall;
 - ``modes``: mode coverage on the toy mixtures; ``judges``: the shipped glyph classifiers, class
   accuracy and a judge's verdict; ``factors``: InfoGAN's codes against the glyphs' factors;
-- ``image_quality``: PSNR, the share of grey pixels (blur), a receptive field measured by the gradient.
+- ``image_quality``: PSNR, the share of grey pixels (blur), a receptive field measured by the gradient;
+- ``retrieval``: text -> image retrieval ranks and top-k accuracy.
 """
 
 from gancourse.metrics.equivariance import translation_equivariance
@@ -26,6 +27,7 @@ from gancourse.metrics.image_quality import grey_share, measured_receptive_field
 from gancourse.metrics.judges import (
     attribute_classifier,
     attribute_share,
+    caption_agreement,
     class_accuracy,
     glyph_classifier,
     judge_verdict,
@@ -38,6 +40,7 @@ from gancourse.metrics.modes import (
     mode_counts,
     mode_coverage,
 )
+from gancourse.metrics.retrieval import retrieval_ranks, top_k_accuracy
 from gancourse.metrics.scores import KID, InceptionScore, PrecisionRecall, inception_score, kid, precision_recall
 from gancourse.metrics.stats import FeatureStats
 
@@ -49,6 +52,9 @@ __all__ = [
     "judge_verdict",
     "attribute_share",
     "labels_kept",
+    "caption_agreement",
+    "retrieval_ranks",
+    "top_k_accuracy",
     "psnr",
     "grey_share",
     "measured_receptive_field",

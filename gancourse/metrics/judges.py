@@ -13,24 +13,29 @@ how to rebuild it.
 - ``judge_verdict(images, judge)``: the judge's confidence and the share of samples per class (how
   digit-like, and how many digits covered: the shipped DCGAN's card);
 - ``attribute_share(images, judge, name)`` and ``labels_kept(images, labels, judge)``: how many
-  translated glyphs have an attribute (bold), and how many kept their digit (chapter 10).
+  translated glyphs have an attribute (bold), and how many kept their digit (chapter 10);
+- ``caption_agreement(images, specs, digit_judge, attribute_judge)``: whether each image shows
+  what its caption says (digit, weight, family, slant), for text guidance (chapter 10).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
+import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
 from gancourse import checks
+from gancourse.data.captions import CaptionSpec
 from gancourse.data.glyphs import ATTRIBUTE_NAMES
 from gancourse.models.noise import generate, sample_noise
 from gancourse.pretrained.cards import load_shipped
 from gancourse.training.classifier import TrainedClassifier
 
 __all__ = ["TrainedClassifier", "glyph_classifier", "attribute_classifier", "ClassAccuracy", "class_accuracy",
-           "judge_verdict", "attribute_share", "labels_kept", "JUDGES", "CONFIDENT", "COVERED_SHARE"]
+           "judge_verdict", "attribute_share", "labels_kept", "caption_agreement", "JUDGES", "CONFIDENT", "COVERED_SHARE"]
 
 JUDGES = {"digits": "glyph_classifier", "attributes": "glyph_attributes"}  # task -> shipped model
 SHIPPED_SEED = 0
@@ -131,3 +136,34 @@ def labels_kept(images: torch.Tensor, labels: torch.Tensor, judge: nn.Module) ->
     with torch.no_grad():
         predicted = judge(images).argmax(dim=1).cpu()
     return (predicted == labels.cpu()).float().mean().item()
+
+
+def caption_agreement(images: torch.Tensor, specs: Sequence[CaptionSpec], digit_judge: nn.Module,
+                      attribute_judge: nn.Module) -> pd.DataFrame:
+    """Return, per image, whether the judges read what its caption says: one row per image.
+
+    Columns (bool): ``digit`` (the digit judge's class), ``weight`` (bold or not), ``family`` (serif
+    or not) and ``slant`` (left if the judge says slanted_left, right if slanted_right, else
+    upright), and ``all`` (all four). Attribute present = logit above 0.
+    """
+    if len(specs) != len(images):
+        raise ValueError(f"one caption spec per image: got {len(specs)} specs for {len(images)} images")
+    if not all(isinstance(s, CaptionSpec) for s in specs):
+        raise TypeError("specs must be CaptionSpec objects (gancourse.data.captions)")
+    with torch.no_grad():
+        digit = digit_judge(images).argmax(dim=1).cpu().numpy()
+        present = (attribute_judge(images) > 0).cpu().numpy()
+
+    def has(name: str) -> np.ndarray:
+        return present[:, ATTRIBUTE_NAMES.index(name)]
+
+    left, right = has("slanted_left"), has("slanted_right")
+    slant = np.where(left & ~right, "left", np.where(right & ~left, "right", np.where(left, "both", "upright")))
+    table = pd.DataFrame({
+        "digit": digit == np.array([s.digit for s in specs]),
+        "weight": has("bold") == np.array([s.bold for s in specs]),
+        "family": has("serif") == np.array([s.serif for s in specs]),
+        "slant": slant == np.array([s.slant for s in specs]),
+    })
+    table["all"] = table.all(axis=1)
+    return table

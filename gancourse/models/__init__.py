@@ -9,7 +9,8 @@
   batch norm), ``biggan`` (both in one conditional generator), ``progressive`` (ProGAN),
   ``modulated`` (StyleGAN2's convolution), ``style`` (mapping network, AdaIN, noise, mixing,
   truncation, ``StyleGenerator``), ``aliasing`` (StyleGAN3);
-- chapter 10's ``translation``: pix2pix's U-Net and PatchGAN, CycleGAN's pairs, a sub-pixel upsampler.
+- chapter 10's ``translation``: pix2pix's U-Net and PatchGAN, CycleGAN's pairs, a sub-pixel upsampler;
+  ``text_image``: a caption encoder and an image encoder into one space (CLIP in miniature).
 """
 
 from gancourse._moved import moved
@@ -40,6 +41,7 @@ from gancourse.models.progressive import (
     pixel_norm,
 )
 from gancourse.models.style import MappingNetwork, NoiseInjection, StyleGenerator, adain, style_mix, truncate
+from gancourse.models.text_image import ImageEncoder, TextEncoder, TextImageEncoders
 from gancourse.models.translation import (
     CycleDiscriminators,
     CycleGenerators,
@@ -51,6 +53,9 @@ from gancourse.models.translation import (
 )
 
 __all__ = [
+    "TextEncoder",
+    "ImageEncoder",
+    "TextImageEncoders",
     "MLPGenerator",
     "MLPDiscriminator",
     "DCGANGenerator",

@@ -10,13 +10,16 @@
 - ``augment`` (``DiffAugmentSteps``: DiffAugment and ADA) and ``regularized`` (``R1Steps``, lazy R1;
   ``OrthogonalSteps``, BigGAN's orthogonal regularisation of G);
 - ``translation``: ``Pix2PixSteps``, ``CycleGANSteps`` and CycleGAN's ``ImagePool``;
-- ``restoration``: ``SRGANSteps`` (super-resolution: content, perceptual and adversarial losses).
+- ``restoration``: ``SRGANSteps`` (super-resolution: content, perceptual and adversarial losses);
+- ``contrastive``: ``train_text_image``, a caption encoder and an image encoder trained with InfoNCE
+  (not a GAN: the one loop of the course that has no D step).
 """
 
 from gancourse.training.augment import DiffAugmentSteps
 from gancourse.training.batches import RealBatches, batches
 from gancourse.training.checkpoint import load_checkpoint, save_checkpoint
 from gancourse.training.config import TrainConfig
+from gancourse.training.contrastive import TrainedEncoders, train_text_image
 from gancourse.training.grouped import RECIPES, GroupedRun, GroupedSteps, ToyRecipe, train_grouped
 from gancourse.training.history import History, TrainingDiverged
 from gancourse.training.infogan import InfoGANConfig, InfoGANSteps, train_infogan
@@ -52,6 +55,8 @@ __all__ = [
     "CycleGANSteps",
     "ImagePool",
     "SRGANSteps",
+    "TrainedEncoders",
+    "train_text_image",
     "downsample",
     "pair_domains",
     "split_domains",
