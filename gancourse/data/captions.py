@@ -54,7 +54,7 @@ TEMPLATES = ("a {weight} {family} {digit}, {slant}",
              "{digit}: {family}, {weight}, {slant}",
              "a {slant_first} {digit} set in a {weight} {family} font")
 # Adjectival forms of the slant, for the template that puts it before the digit.
-SLANT_FIRST = {"left": ("left-leaning",), "upright": ("upright",), "right": ("right-leaning",)}
+SLANT_FIRST = {"left": ("left-leaning",), "upright": ("straight",), "right": ("right-leaning",)}
 
 
 @dataclass(frozen=True)
