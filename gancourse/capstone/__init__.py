@@ -6,7 +6,7 @@ the Fréchet distance in the glyph judge's features with a bootstrap interval, t
 rate and class entropy, the memorisation guard's verdict, and the tier.
 
 - ``data``: the training set, fresh glyphs, the grader's reference split;
-- ``submission``: loading and checking a submission (``SubmissionError``); ``pack``: writing one;
+- ``submission``: loading and checking a submission (``SubmissionError``); ``packing``: writing one (``pack``);
 - ``reference``: the judge's features of the training and reference glyphs (cached);
 - ``metrics``: FD and its interval, detector rate, class entropy; ``guard``: memorisation;
 - ``tiers``: the one table of tier thresholds; ``grade``: all of it; ``cli``: the command line.
@@ -15,7 +15,7 @@ rate and class entropy, the memorisation guard's verdict, and the tier.
 from gancourse.capstone.data import real_images, reference_set, training_set
 from gancourse.capstone.grade import grade
 from gancourse.capstone.guard import GUARD, GuardThresholds, memorisation_guard
-from gancourse.capstone.pack import pack
+from gancourse.capstone.packing import pack
 from gancourse.capstone.submission import SubmissionError, load_submission
 from gancourse.capstone.tiers import TIER_NAMES, TIERS, Tier, tier
 

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from gancourse.capstone.grade import PROFILES, grade
-from gancourse.capstone.pack import pack
+from gancourse.capstone.packing import pack
 from gancourse.capstone.submission import ARCHIVES, TENSORS, SubmissionError
 
 __all__ = ["main", "format_grade", "COLUMNS"]

@@ -41,8 +41,8 @@ def pack(source: str | os.PathLike | torch.Tensor, out: str | os.PathLike) -> Pa
             archive.writestr(name, to_png(image))
     data = buf.getvalue()
     if len(data) > MAX_BYTES:
-        raise SubmissionError(f"{out}: the archive would be {len(data) / 2**20:.1f} MB, over the "
-                              f"{MAX_BYTES / 2**20:.0f} MB limit; 1,000 glyph PNGs are normally under 1 MB")
+        raise SubmissionError(f"{out}: the archive would be {len(data):,} bytes, over the limit of {MAX_BYTES:,}; "
+                              "1,000 glyph PNGs are normally under 1 MB")
     with open(out, "xb") as f:  # "x": fail rather than replace, even if the file appeared meanwhile
         f.write(data)
     return out
