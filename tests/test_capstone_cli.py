@@ -7,8 +7,7 @@ import csv
 import pytest
 import torch
 
-import gancourse.capstone.cli as cli
-from gancourse.capstone import grade, load_submission, real_images
+from gancourse.capstone import cli, grade, load_submission, real_images
 from gancourse.capstone.cli import COLUMNS, main
 
 
@@ -72,3 +71,12 @@ def test_grade_all_writes_one_row_per_submission_and_never_replaces_the_csv(good
     before = out.read_text()
     assert main(["grade-all", str(folder), "--csv", str(out)]) == 2
     assert out.read_text() == before
+
+
+def test_the_full_profile_says_how_to_get_the_inception_weights_offline(good, tmp_path, monkeypatch, capsys):
+    from gancourse.metrics import extractors
+
+    monkeypatch.setattr(extractors, "data_dir", lambda: tmp_path)  # no weights here; quick env: no download
+    assert main(["grade", str(good), "--profile", "full"]) == 1  # refused before the quick measures run
+    err = capsys.readouterr().err
+    assert "InceptionV3 FID weights are not at" in err and "download" in err

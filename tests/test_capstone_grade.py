@@ -4,6 +4,7 @@ sources; real glyphs reach the top tier, noise none; the measures against closed
 from __future__ import annotations
 
 import io
+import itertools
 import math
 
 import numpy as np
@@ -126,7 +127,7 @@ def test_noise_gets_no_tier():
 
 
 def test_the_tiers_table_is_ordered_and_memorising_gives_none():
-    for lower, higher in zip(TIERS, TIERS[1:]):
+    for lower, higher in itertools.pairwise(TIERS):
         assert higher.fd_max < lower.fd_max and higher.detector_min > lower.detector_min
         assert higher.entropy_min > lower.entropy_min
     for t in TIERS:

@@ -66,7 +66,7 @@ def check_tensor(x: torch.Tensor, where: str = "the tensor") -> torch.Tensor:
             f"submit exactly {N_IMAGES} grayscale {SIZE}x{SIZE} images")
         raise _fail(where, f"has shape {shape}, not ({N_IMAGES}, 1, {SIZE}, {SIZE}): {hint}")
     if x.dtype == torch.uint8:
-        return x.float() / 127.5 - 1.0
+        return x.detach().cpu().float() / 127.5 - 1.0
     if not x.is_floating_point():
         raise _fail(where, f"has dtype {x.dtype}: save float images in [-1, 1] (or uint8 pixels in [0, 255])")
     x = x.detach().to("cpu", torch.float32)
