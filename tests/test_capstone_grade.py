@@ -40,6 +40,12 @@ def _shift(x: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def _shift_down(x: torch.Tensor, k: int = 3) -> torch.Tensor:
+    out = torch.full_like(x, -1.0)
+    out[:, :, k:] = x[:, :, :-k]
+    return out
+
+
 def _jpeg(x: torch.Tensor, quality: int = 75) -> torch.Tensor:
     out = []
     for image in x:
@@ -57,6 +63,7 @@ CHEATS = {
     "JPEG round trip (quality 75)": lambda t: _jpeg(t[_pick(4)]),
     "blends 0.5 / 0.5": lambda t: 0.5 * t[_pick(5)] + 0.5 * t[_pick(6)],
     "one-hot lookup (100 per digit)": lambda t: t[torch.arange(N)],  # G(one_hot(i)) = training image i
+    "three-pixel shifts": lambda t: _shift_down(t[_pick(7)]),  # caught after centring the ink
 }
 
 
@@ -67,6 +74,12 @@ def test_the_guard_flags_every_way_of_copying_the_training_set(train, cheat):
     assert result.memorised, (cheat, result)
     assert result.copied_share > 10 * GUARD.copied_share_max, (cheat, result)  # flagged image by image, not by luck
     assert tier(1.0, 1.0, math.log(10), result.memorised) == "none"
+
+
+def test_thirty_copies_hidden_among_fresh_glyphs_are_flagged(train):
+    images = torch.cat([train[_pick(8, 30)], real_images(N - 30, 10)])
+    result = memorisation_guard(images, judged(images).features, bank())
+    assert result.memorised and result.copied_share == pytest.approx(0.03), result
 
 
 def _shipped_samples(name: str, seed: int = 6) -> torch.Tensor:

@@ -19,7 +19,7 @@ from gancourse.capstone.data import reference_set, training_set
 from gancourse.metrics.frechet import CovarianceRoot, covariance_root
 from gancourse.metrics.judges import glyph_classifier
 
-__all__ = ["Judged", "Bank", "judge", "judged", "bank", "ink"]
+__all__ = ["Judged", "Bank", "judge", "judged", "bank", "ink", "shifted", "centred"]
 
 BATCH = 1_000
 
@@ -54,11 +54,35 @@ def ink(images: torch.Tensor) -> torch.Tensor:
     return ((images + 1.0) / 2.0).flatten(1)
 
 
+def shifted(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """Return ink maps (N, H, W) moved by (dy, dx) pixels, empty (0) where nothing moved in."""
+    out = torch.zeros_like(x)
+    h, w = x.shape[-2:]
+    out[..., max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = x[..., max(-dy, 0):h + min(-dy, 0),
+                                                                      max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
+def centred(x: torch.Tensor) -> torch.Tensor:
+    """Return ink maps (N, H, W) each moved by whole pixels so that its centre of ink sits nearest the frame's centre."""
+    h, w = x.shape[-2:]
+    mass = x.sum((-2, -1)).clamp_min(1e-6)
+    cy = (x.sum(-1) * torch.arange(h, dtype=x.dtype)).sum(-1) / mass
+    cx = (x.sum(-2) * torch.arange(w, dtype=x.dtype)).sum(-1) / mass
+    dy, dx = ((h - 1) / 2 - cy).round().long(), ((w - 1) / 2 - cx).round().long()
+    out = torch.empty_like(x)
+    for move in torch.unique(torch.stack([dy, dx], 1), dim=0).tolist():  # a few distinct moves
+        group = (dy == move[0]) & (dx == move[1])
+        out[group] = shifted(x[group], *move)
+    return out
+
+
 @dataclass(frozen=True)
 class Bank:
     """The training set's and the reference split's features and ink, and the reference's statistics."""
 
     train_ink: torch.Tensor         # (10000, 784)
+    train_centred: torch.Tensor     # the same, each moved to centre its ink (``centred``)
     train_features: torch.Tensor    # (10000, 128)
     reference_ink: torch.Tensor     # (10000, 784)
     reference_features: torch.Tensor
@@ -74,4 +98,6 @@ def bank() -> Bank:
     f_ref = judged(ref).features
     x = f_ref.double().numpy()
     sigma = np.cov(x, rowvar=False)
-    return Bank(ink(train), judged(train).features, ink(ref), f_ref, x.mean(axis=0), sigma, covariance_root(sigma))
+    train_ink = ink(train)
+    return Bank(train_ink, centred(train_ink.view(-1, 28, 28)).flatten(1), judged(train).features, ink(ref), f_ref,
+                x.mean(axis=0), sigma, covariance_root(sigma))
