@@ -56,5 +56,5 @@ def real_images(n: int, seed: int) -> torch.Tensor:
 
 
 def reference_set() -> torch.Tensor:
-    """Return the grader's reference glyphs (10,000, 1, 28, 28) in [-1, 1] (cached; do not modify)."""
-    return _draw(N_REFERENCE, REFERENCE_SEED)
+    """Return the grader's 10,000 reference glyphs (N, 1, 28, 28) in [-1, 1] (a fresh copy)."""
+    return _draw(N_REFERENCE, REFERENCE_SEED).clone()
