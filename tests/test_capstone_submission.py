@@ -92,6 +92,19 @@ def test_real_images_refuses_the_training_and_the_reference_seeds(seed):
         real_images(10, seed)
 
 
+def test_no_public_function_defaults_to_the_reference_seed():
+    import inspect
+
+    import gancourse.capstone as capstone
+
+    for name in capstone.__all__:
+        obj = getattr(capstone, name)
+        if callable(obj) and not isinstance(obj, type):
+            defaults = [p.default for p in inspect.signature(obj).parameters.values()]
+            assert REFERENCE_SEED not in defaults, name
+    assert REFERENCE_SEED not in (0, 1, 2, 5, 7, 2024)  # not one of the seeds the course's code draws with
+
+
 # --- good submissions --------------------------------------------------------------------------------------
 
 def test_every_format_gives_the_same_images(images, folder, tmp_path):
