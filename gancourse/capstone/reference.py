@@ -64,7 +64,7 @@ def shifted(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
 
 
 def centred(x: torch.Tensor) -> torch.Tensor:
-    """Return ink maps (N, H, W) each moved by whole pixels so that its centre of ink sits nearest the frame's centre."""
+    """Return ink maps (N, H, W), each moved by whole pixels to bring its centre of ink nearest the frame's centre."""
     h, w = x.shape[-2:]
     mass = x.sum((-2, -1)).clamp_min(1e-6)
     cy = (x.sum(-1) * torch.arange(h, dtype=x.dtype)).sum(-1) / mass
