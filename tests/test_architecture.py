@@ -25,7 +25,7 @@ LAYERS = {
     "gancourse.training": 3,
     "gancourse.metrics": 4, "gancourse.viz": 4, "gancourse.control": 4,
     "gancourse.pretrained": 5,
-    "gancourse.exercises": 6,
+    "gancourse.exercises": 6, "gancourse.capstone": 6,
     "gancourse": 7,  # the package's __init__: it re-exports the runtime only
 }
 
