@@ -24,5 +24,7 @@ from gancourse.exercises.ch09 import *  # noqa: F403
 from gancourse.exercises.ch09 import __all__ as _ch09
 from gancourse.exercises.ch10 import *  # noqa: F403
 from gancourse.exercises.ch10 import __all__ as _ch10
+from gancourse.exercises.ch11 import *  # noqa: F403
+from gancourse.exercises.ch11 import __all__ as _ch11
 
-__all__ = ["ExerciseError", *_ch01, *_ch02, *_ch03, *_ch04, *_ch05, *_ch06, *_ch07, *_ch08, *_ch09, *_ch10]
+__all__ = ["ExerciseError", *_ch01, *_ch02, *_ch03, *_ch04, *_ch05, *_ch06, *_ch07, *_ch08, *_ch09, *_ch10, *_ch11]
