@@ -24,7 +24,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from gancourse.losses import gradient_penalty
 from gancourse.models.mlp import MLPDiscriminator, MLPGenerator
-from gancourse.training import TrainConfig, frozen, train_gan
+from gancourse.training import GANSteps, TrainConfig, frozen, train_gan
 from gancourse.training.distributed import (
     TORCHRUN_VARIABLES,
     Ranks,
@@ -95,6 +95,19 @@ def _static_graph_run(static_graph: bool, rank: int, penalty: bool = True) -> fl
     return check_consistency(Ranks(rank, 2, torch.device("cpu")), D)
 
 
+class _FirstBatches(GANSteps):
+    """The plain GAN's steps, remembering the first D step's real and fake batches."""
+
+    def __init__(self) -> None:
+        self.first: list[torch.Tensor] = []
+
+    def d_step(self, G, D, real, cond, d_loss):
+        step = super().d_step(G, D, real, cond, d_loss)
+        if not self.first:
+            self.first = [step.real.detach().clone(), step.fake.detach().clone()]
+        return step
+
+
 def _worker(rank: int, world_size: int, port: int, out: str) -> None:
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank),
                       MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), OMP_NUM_THREADS="1")
@@ -139,13 +152,17 @@ def _worker(rank: int, world_size: int, port: int, out: str) -> None:
                          lr_g=1e-3, betas=(0.0, 0.9), ema_decay=0.9, seed=1)
     points = torch.randn(256, 2, generator=torch.Generator().manual_seed(0))
     seen: list[int] = []
-    history = train_gan(G, D, points, config, ranks=ranks, progress=False, every=3,
+    variant = _FirstBatches()
+    history = train_gan(G, D, points, config, ranks=ranks, progress=False, every=3, variant=variant,
                         callback=lambda step, g, d: seen.append(step),
                         checkpoint=Path(out) / "run.safetensors", checkpoint_every=3)
     found["train_G"], found["train_D"] = check_consistency(ranks, G), check_consistency(ranks, D)
     found["train_EMA"] = check_consistency(ranks, history.ema_generator)
     found["d_loss"] = history.d_loss
     found["callback_steps"] = seen
+    # Each rank its own real samples and its own noise: the first batches differ between the ranks.
+    found["first_real_spread"], found["first_fake_spread"] = (check_consistency(ranks, torch.nn.ParameterList(
+        [torch.nn.Parameter(t)])) for t in variant.first)
     found["ema_vs_G"] = float((_flat(history.ema_generator) - _flat(G.module)).abs().max())
     # Resume from step 3 of the same run: the same weights as the uninterrupted one at step 6.
     weights_at_6 = _flat(D.module)
@@ -216,6 +233,10 @@ def test_train_gan_keeps_g_d_and_the_ema_identical_across_ranks(two_ranks):
         assert found["ema_vs_G"] > 0  # the EMA averaged (it is not simply a copy of G)
     assert two_ranks[0]["d_loss"] == two_ranks[1]["d_loss"]  # the logged losses are the ranks' mean
     assert two_ranks[0]["callback_steps"] == [0, 3, 6] and two_ranks[1]["callback_steps"] == []
+
+
+def test_each_rank_reads_its_own_data_and_draws_its_own_noise(two_ranks):
+    assert two_ranks[0]["first_real_spread"] > 0.1 and two_ranks[0]["first_fake_spread"] > 0.01, two_ranks[0]
 
 
 def test_a_distributed_run_resumes_exactly(two_ranks):
