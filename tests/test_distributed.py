@@ -296,6 +296,6 @@ def test_the_selftest_command_line_passes_on_two_cpu_ranks():
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={_free_port()}",
          "-m", "gancourse.training.distributed", "--selftest", "--steps", "4"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "G 0, D 0, EMA 0 -> identical" in result.stdout, result.stdout

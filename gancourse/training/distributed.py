@@ -24,6 +24,10 @@ D on the CPU (``SyncBatchNorm`` needs CUDA; without it each rank normalises its 
 ``check_consistency`` gathers G, D and the EMA from every rank and returns the largest
 difference, as NVIDIA's StyleGAN code checks; ``python -m gancourse.training.distributed --selftest``
 (under torchrun) trains a small WGAN-GP and exits non-zero when the ranks disagree.
+
+A variant's steps must call ``G(...)`` and ``D(...)``, not their submodules or methods: only the DDP
+wrapper's forward prepares the gradient reduction (``GroupedSteps``' ``D.input_gradient`` would bypass
+it, so the grouped toy GANs are not for distributed runs).
 """
 
 from __future__ import annotations
@@ -43,8 +47,8 @@ from torch.utils.data import Dataset, DistributedSampler
 
 from gancourse.training.batches import Data, RealBatches
 
-__all__ = ["Ranks", "RankRandomState", "init_distributed", "teardown", "GANParallel", "wrap_gan", "unwrap", "ShardedBatches",
-           "check_ddp", "check_consistency", "selftest", "TORCHRUN_VARIABLES"]
+__all__ = ["Ranks", "RankRandomState", "init_distributed", "teardown", "GANParallel", "wrap_gan", "unwrap",
+           "ShardedBatches", "sharded_batches", "check_ddp", "check_consistency", "selftest", "TORCHRUN_VARIABLES"]
 
 TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 STATIC_GRAPH_WITH_PENALTY = (
@@ -282,9 +286,10 @@ def selftest(steps: int = 10, *, tolerance: float = 1e-6, report: Callable[[str]
     Each rank builds its networks from a different seed, so the check also shows that DDP starts
     every rank from rank 0's weights. Rank 0 reports the difference of G, D and the EMA.
     """
-    from gancourse.models.mlp import MLPDiscriminator, MLPGenerator  # the self-test's small GAN
+    # Imported here: only the self-test needs them (and the loop imports this module when it runs).
+    from gancourse.models.mlp import MLPDiscriminator, MLPGenerator
     from gancourse.training.config import TrainConfig
-    from gancourse.training.loop import train_gan  # here: the loop imports this module
+    from gancourse.training.loop import train_gan
 
     ranks = init_distributed()
     try:

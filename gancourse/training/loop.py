@@ -89,7 +89,12 @@ def train_gan(
     over the ranks, and the callback, logs and checkpoints on rank 0 only, after a barrier.
     """
     # Imported here: `python -m gancourse.training.distributed` must not find it imported already.
-    from gancourse.training.distributed import RankRandomState, check_ddp, sharded_batches, unwrap
+    from gancourse.training.distributed import (
+        RankRandomState,
+        check_ddp,
+        sharded_batches,
+        unwrap,
+    )
 
     config = config or TrainConfig()
     variant = variant or GANSteps()
