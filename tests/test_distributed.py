@@ -164,6 +164,15 @@ def _worker(rank: int, world_size: int, port: int, out: str) -> None:
     found["first_real_spread"], found["first_fake_spread"] = (check_consistency(ranks, torch.nn.ParameterList(
         [torch.nn.Parameter(t)])) for t in variant.first)
     found["ema_vs_G"] = float((_flat(history.ema_generator) - _flat(G.module)).abs().max())
+    # A G with BatchNorm on the CPU: each rank normalises its own batch; the running statistics
+    # (and so the EMA's) are rank 0's everywhere.
+    torch.manual_seed(400 + rank)
+    G_bn, D_bn = wrap_gan(MLPGenerator(4, 2, hidden=(16, 16), tanh=False, batch_norm=True),
+                          MLPDiscriminator(2, hidden=(16, 16)), ranks, penalty=True)
+    bn_history = train_gan(G_bn, D_bn, points, TrainConfig(**{**config.__dict__, "steps": 3}), ranks=ranks,
+                           progress=False)
+    found["batch_norm_G"] = check_consistency(ranks, G_bn, bn_history.ema_generator)
+    found["batch_norm_stats_moved"] = float(G_bn.module.net[1].running_var.sub(1).abs().max())
     # Resume from step 3 of the same run: the same weights as the uninterrupted one at step 6.
     weights_at_6 = _flat(D.module)
     torch.manual_seed(100 + rank)  # the same start as the straight run
@@ -237,6 +246,12 @@ def test_train_gan_keeps_g_d_and_the_ema_identical_across_ranks(two_ranks):
 
 def test_each_rank_reads_its_own_data_and_draws_its_own_noise(two_ranks):
     assert two_ranks[0]["first_real_spread"] > 0.1 and two_ranks[0]["first_fake_spread"] > 0.01, two_ranks[0]
+
+
+def test_batch_norm_in_g_keeps_the_ranks_and_the_ema_identical(two_ranks):
+    for found in two_ranks.values():
+        assert found["batch_norm_stats_moved"] > 1e-3  # the running statistics did move
+        assert found["batch_norm_G"] == 0.0, found
 
 
 def test_a_distributed_run_resumes_exactly(two_ranks):

@@ -93,6 +93,11 @@ class Ranks:
         dist.all_gather(out, vector)
         return torch.stack(out).cpu()
 
+    def sync_buffers(self, module: nn.Module) -> None:
+        """Copy rank 0's buffers (BatchNorm's running statistics) into ``module`` on every rank."""
+        for buffer in module.buffers():
+            dist.broadcast(buffer.data, src=0)
+
     def gather_rng(self) -> list[dict[str, torch.Tensor]]:
         """Return every rank's random state (CPU, and this rank's CUDA device), in rank order."""
         mine = {"cpu": torch.get_rng_state()}
@@ -189,7 +194,8 @@ def wrap_gan(G: nn.Module, D: nn.Module, ranks: Ranks, *, penalty: bool,
 
     ``penalty``: whether D's loss has a gradient penalty or R1 (then ``static_graph`` is refused).
     On CUDA, BatchNorm layers become ``SyncBatchNorm`` (statistics over the whole global batch); on
-    the CPU, BatchNorm in D is refused and BatchNorm in G normalises each rank's own batch.
+    the CPU, BatchNorm in D is refused and BatchNorm in G normalises each rank's own batch (``train_gan``
+    then gives every rank rank 0's running statistics after each step, as DDP does at each forward).
     """
     if static_graph and penalty:
         raise ValueError(STATIC_GRAPH_WITH_PENALTY)

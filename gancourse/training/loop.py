@@ -194,6 +194,8 @@ def train_gan(
             scaler_g.scale(loss_g).backward()
             scaler_g.step(opt_g)
             scaler_g.update()
+            if ranks is not None:  # BatchNorm's running statistics: rank 0's on every rank (as DDP's forward does)
+                ranks.sync_buffers(unwrap(G))
             if G_ema is not None:  # before ema_start, decay 0 makes the EMA an exact copy of G
                 update_ema_(G_ema, unwrap(G), config.ema_decay if step > config.ema_start else 0.0)
 
