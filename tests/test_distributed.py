@@ -24,7 +24,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from gancourse.losses import gradient_penalty
 from gancourse.models.mlp import MLPDiscriminator, MLPGenerator
-from gancourse.training import GANSteps, TrainConfig, frozen, train_gan
+from gancourse.training import DiffAugmentSteps, GANSteps, TrainConfig, frozen, train_gan
 from gancourse.training.distributed import (
     TORCHRUN_VARIABLES,
     Ranks,
@@ -203,6 +203,11 @@ def _worker(rank: int, world_size: int, port: int, out: str) -> None:
         found["guard"] = ""
     except ValueError as err:
         found["guard"] = str(err)
+    try:
+        check_ddp(G, D, penalty=True, variant=DiffAugmentSteps(ada_target=0.6))
+        found["ada_guard"] = ""
+    except ValueError as err:
+        found["ada_guard"] = str(err)
     found["static_graph"], found["default_graph"] = _static_graph_run(True, rank), _static_graph_run(False, rank)
     found["static_graph_no_penalty"] = _static_graph_run(True, rank, penalty=False)
     Path(out, f"rank{rank}.json").write_text(json.dumps(found))
@@ -270,6 +275,10 @@ def test_static_graph_with_a_penalty_disagrees_silently_so_it_is_refused(two_ran
         assert "static_graph=True cannot be combined with a gradient penalty" in found["guard"]
     with pytest.raises(ValueError, match="drift apart with NO error"):
         wrap_gan(*_pair(), Ranks(0, 2, torch.device("cpu")), penalty=True, static_graph=True)
+
+
+def test_adaptive_augmentation_is_refused_because_its_p_would_differ_per_rank(two_ranks):
+    assert "ranks' p would drift apart" in two_ranks[0]["ada_guard"]
 
 
 def test_batch_norm_in_d_is_refused_on_the_cpu():

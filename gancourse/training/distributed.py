@@ -221,13 +221,20 @@ def wrap_gan(G: nn.Module, D: nn.Module, ranks: Ranks, *, penalty: bool,
     return G, D  # type: ignore[return-value]
 
 
-def check_ddp(G: nn.Module, D: nn.Module, penalty: bool) -> None:
-    """Raise if G or D is wrapped in a way that makes the ranks disagree with this run's losses."""
+def check_ddp(G: nn.Module, D: nn.Module, penalty: bool, variant: object = None) -> None:
+    """Raise if G, D or the variant would make the ranks disagree (or fail) in a distributed run."""
     for name, net in (("G", G), ("D", D)):
         if not isinstance(net, DistributedDataParallel):
             raise TypeError(f"with ranks, {name} must be wrapped in DDP: G, D = wrap_gan(G, D, ranks, penalty=...)")
     if penalty and getattr(D, "static_graph", False):
         raise ValueError(STATIC_GRAPH_WITH_PENALTY)
+    if getattr(variant, "ada_target", None) is not None:
+        raise ValueError("ADA's augmentation probability adapts to each rank's own D outputs, so the ranks' p "
+                         "would drift apart (StyleGAN2-ADA averages the overfitting signal over the ranks, which "
+                         "this trainer does not): use a fixed p (ada_target=None) in a distributed run")
+    if type(variant).__name__ == "GroupedSteps":
+        raise ValueError("GroupedSteps calls D.input_gradient, which bypasses the DDP wrapper's forward: the "
+                         "grouped toy GANs train in one process")
 
 
 class ShardedBatches(RealBatches):

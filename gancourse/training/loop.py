@@ -100,7 +100,7 @@ def train_gan(
     variant = variant or GANSteps()
     _check_arguments(G, D, config, variant, lr_schedule, every, checkpoint, checkpoint_every)
     if ranks is not None:
-        check_ddp(G, D, penalty=config.gp_weight > 0)
+        check_ddp(G, D, penalty=config.gp_weight > 0, variant=variant)
     variant.check(unwrap(G), unwrap(D))
     device, dtype = next(G.parameters()).device, next(D.parameters()).dtype
     use_amp = _amp_on_cuda_only(config, device)
