@@ -21,10 +21,22 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import TensorDataset
 
 from gancourse.losses import gradient_penalty
+from gancourse.models.conditional import (
+    ConditionalMLPDiscriminator,
+    ConditionalMLPGenerator,
+)
 from gancourse.models.mlp import MLPDiscriminator, MLPGenerator
-from gancourse.training import DiffAugmentSteps, GANSteps, TrainConfig, frozen, train_gan
+from gancourse.training import (
+    DiffAugmentSteps,
+    GANSteps,
+    R1Steps,
+    TrainConfig,
+    frozen,
+    train_gan,
+)
 from gancourse.training.distributed import (
     TORCHRUN_VARIABLES,
     Ranks,
@@ -173,6 +185,14 @@ def _worker(rank: int, world_size: int, port: int, out: str) -> None:
                            progress=False)
     found["batch_norm_G"] = check_consistency(ranks, G_bn, bn_history.ema_generator)
     found["batch_norm_stats_moved"] = float(G_bn.module.net[1].running_var.sub(1).abs().max())
+    # A conditional GAN on a labelled Dataset (each rank its shard of (image, label) pairs), with lazy R1.
+    torch.manual_seed(500 + rank)
+    G_c, D_c = wrap_gan(ConditionalMLPGenerator(4, 3, 2, hidden=(16,)), ConditionalMLPDiscriminator(2, 3, hidden=(16,)),
+                        ranks, penalty=True)
+    pairs = TensorDataset(points, torch.arange(256) % 3)
+    train_gan(G_c, D_c, pairs, TrainConfig(steps=3, batch_size=B, gp_weight=5.0), variant=R1Steps(2), ranks=ranks,
+              progress=False)
+    found["conditional_r1"] = check_consistency(ranks, G_c, D_c)
     # Resume from step 3 of the same run: the same weights as the uninterrupted one at step 6.
     weights_at_6 = _flat(D.module)
     torch.manual_seed(100 + rank)  # the same start as the straight run
@@ -259,6 +279,11 @@ def test_batch_norm_in_g_keeps_the_ranks_and_the_ema_identical(two_ranks):
         assert found["batch_norm_G"] == 0.0, found
 
 
+def test_a_conditional_gan_with_lazy_r1_keeps_the_ranks_identical(two_ranks):
+    for found in two_ranks.values():
+        assert found["conditional_r1"] == 0.0, found
+
+
 def test_a_distributed_run_resumes_exactly(two_ranks):
     for found in two_ranks.values():
         assert found["resumed_vs_straight"] == 0.0, found
@@ -314,7 +339,8 @@ def test_sharded_batches_split_the_data_and_set_epoch_reshuffles():
 
 
 def test_the_selftest_command_line_passes_on_two_cpu_ranks():
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    path = str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": path}
     for name in TORCHRUN_VARIABLES:
         env.pop(name, None)
     result = subprocess.run(
