@@ -349,3 +349,17 @@ def test_the_selftest_command_line_passes_on_two_cpu_ranks():
         cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "G 0, D 0, EMA 0 -> identical" in result.stdout, result.stdout
+
+
+def test_the_command_line_exits_non_zero_when_the_ranks_disagree_or_torchrun_is_missing(monkeypatch, capsys):
+    from gancourse.training import distributed
+
+    monkeypatch.setattr(distributed, "selftest", lambda steps, tolerance: 0.47)
+    assert distributed.main(["--selftest"]) == 1
+    monkeypatch.setattr(distributed, "selftest", lambda steps, tolerance: 0.0)
+    assert distributed.main(["--selftest"]) == 0
+    monkeypatch.undo()
+    for name in TORCHRUN_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert distributed.main(["--selftest"]) == 2
+    assert "torchrun --nproc_per_node" in capsys.readouterr().err
