@@ -9,9 +9,9 @@ before a callback or a save). It also drives the progress bar and the TensorBoar
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 

@@ -7,6 +7,7 @@ updates G once so that D scores its samples as real. ``TrainConfig.loss`` picks 
 WGAN-GP and ``clip_value`` WGAN's weight clipping. What each step's loss IS comes from ``variant``
 (``gancourse.training.steps.GANSteps``: the plain GAN by default, InfoGAN or the grouped toy GANs
 otherwise); this loop is the same for all of them. What it measured comes back as a ``History``.
+Under torchrun the same loop runs on every rank (``ranks=``, see ``gancourse.training.distributed``).
 
 Reproducible and resumable: every random draw (real batches, noise, the penalty's alpha) comes from
 torch's global RNG, seeded with ``config.seed`` inside a forked RNG state, so the caller's random
@@ -125,9 +126,9 @@ def train_gan(
         real_batches = sharded_batches(data, config.batch_size, ranks, labels=conditional, seed=config.seed)
     main = ranks is None or ranks.is_main
     history = History()
-    # The bare modules: a checkpoint of a distributed run loads into one process, and vice versa.
-    parts = {"generator": unwrap(G), "discriminator": unwrap(D), "opt_g": opt_g, "opt_d": opt_d, "scaler_g": scaler_g,
-             "scaler_d": scaler_d, "data": real_batches, "history": history}
+    # The bare modules: a distributed run's saved G and D load into one process (a resume needs as many ranks).
+    parts = {"generator": unwrap(G), "discriminator": unwrap(D), "opt_g": opt_g, "opt_d": opt_d,
+             "scaler_g": scaler_g, "scaler_d": scaler_d, "data": real_batches, "history": history}
     if G_ema is not None:
         parts["ema_generator"] = G_ema
     if ranks is not None:
