@@ -6,6 +6,8 @@
 - ``config``: ``TrainConfig``; ``schedules``: learning-rate schedules; ``history``: ``History``;
 - ``parts``: optimisers, freezing, EMA, per-layer gradient norms, sample snapshots;
 - ``batches``: real batches from a sampler, a tensor or a Dataset; ``checkpoint``: save and resume;
+- ``distributed``: ``train_gan(..., ranks=...)`` on many processes under torchrun (DDP): ``init_distributed``,
+  ``wrap_gan``, ``ShardedBatches``, ``check_consistency`` and the ``--selftest`` command line;
 - ``classifier``: the supervised loop that trains the glyph judges;
 - ``augment`` (``DiffAugmentSteps``: DiffAugment and ADA) and ``regularized`` (``R1Steps``, lazy R1;
   ``OrthogonalSteps``, BigGAN's orthogonal regularisation of G);

@@ -51,9 +51,8 @@ class RealBatches:
     def __next__(self) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         if not isinstance(self.data, (torch.Tensor, Dataset)):
             return self._sample()
-        n = self.data.shape[0] if isinstance(self.data, torch.Tensor) else len(self.data)  # type: ignore[arg-type]
-        if self.order is None or self.position + self.batch_size > n:
-            self.order, self.position = torch.randperm(n), 0
+        if self.order is None or self.position + self.batch_size > len(self.order):
+            self.order, self.position = self.new_order(), 0
         index = self.order[self.position : self.position + self.batch_size]
         self.position += self.batch_size
         if isinstance(self.data, torch.Tensor):
@@ -66,6 +65,11 @@ class RealBatches:
             return batch[0], batch[1]
         # Labelled datasets yield (images, labels): a GAN only needs the images.
         return batch[0] if isinstance(batch, (tuple, list)) else batch
+
+    def new_order(self) -> torch.Tensor:
+        """Return the indices of the next pass, shuffled with torch's global RNG."""
+        n = self.data.shape[0] if isinstance(self.data, torch.Tensor) else len(self.data)  # type: ignore[arg-type]
+        return torch.randperm(n)
 
     def _sample(self) -> torch.Tensor:
         batch = self.data(self.batch_size)  # type: ignore[operator]

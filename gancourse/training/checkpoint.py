@@ -150,12 +150,16 @@ def restore_run(path: str | Path, parts: Mapping[str, Any], config: Any, cuda: l
                          f"({', '.join(f'{k}={saved.get(k)!r}' for k in differ)}); only steps may change on resume")
     if state["step"] > config.steps:
         raise ValueError(f"the checkpoint is at step {state['step']}, past config.steps={config.steps}")
-    for name, part in parts.items():
-        if name.startswith("scaler") and not state[name]:
-            continue  # saved without AMP (e.g. on the CPU): the scaler starts afresh
-        part.load_state_dict(state[name])
     torch.set_rng_state(state["rng"]["cpu"])
     if len(state["rng"]["cuda"]) == len(cuda):
         for d, rng in zip(cuda, state["rng"]["cuda"]):
             torch.cuda.set_rng_state(rng, d)
+    # After the RNG: a part may set it again (a distributed run's ranks, each its own random state).
+    for name, part in parts.items():
+        if name.startswith("scaler") and not state[name]:
+            continue  # saved without AMP (e.g. on the CPU): the scaler starts afresh
+        if name not in state:
+            raise ValueError(f"the checkpoint has no {name!r}: was it saved by a run of another kind "
+                             "(e.g. one process, resumed with ranks)?")
+        part.load_state_dict(state[name])
     return state["step"]

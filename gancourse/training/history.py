@@ -9,6 +9,7 @@ before a callback or a save). It also drives the progress bar and the TensorBoar
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -117,7 +118,9 @@ class Recorder:
     """
 
     def __init__(self, history: History, loss: str, total: int, log_dir: str | Path | None, progress: bool,
-                 stop_on_divergence: bool = True, hint: str = "") -> None:
+                 stop_on_divergence: bool = True, hint: str = "",
+                 reduce: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
+        self.reduce = reduce  # e.g. the mean over the ranks of a distributed run, applied at each flush
         self.history, self.log_dir, self.progress, self.total = history, log_dir, progress, total
         self.stop_on_divergence, self.hint = stop_on_divergence, hint
         self.as_probability = loss in PROBABILITY_LOSSES
@@ -170,7 +173,8 @@ class Recorder:
         """Move the queued numbers into the History (one transfer), TensorBoard and the progress bar."""
         if not self.pending:
             return
-        rows = torch.stack([stats for _, stats, _ in self.pending]).tolist()
+        rows = torch.stack([stats for _, stats, _ in self.pending])
+        rows = (rows if self.reduce is None else self.reduce(rows)).tolist()
         if self.stop_on_divergence:
             self._check_finite(rows)
         norms = [n.tolist() if n is not None else None for _, _, n in self.pending]

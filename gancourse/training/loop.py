@@ -7,6 +7,7 @@ updates G once so that D scores its samples as real. ``TrainConfig.loss`` picks 
 WGAN-GP and ``clip_value`` WGAN's weight clipping. What each step's loss IS comes from ``variant``
 (``gancourse.training.steps.GANSteps``: the plain GAN by default, InfoGAN or the grouped toy GANs
 otherwise); this loop is the same for all of them. What it measured comes back as a ``History``.
+Under torchrun the same loop runs on every rank (``ranks=``, see ``gancourse.training.distributed``).
 
 Reproducible and resumable: every random draw (real batches, noise, the penalty's alpha) comes from
 torch's global RNG, seeded with ``config.seed`` inside a forked RNG state, so the caller's random
@@ -21,6 +22,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -42,6 +44,9 @@ from gancourse.training.parts import (
 )
 from gancourse.training.steps import GANSteps
 
+if TYPE_CHECKING:
+    from gancourse.training.distributed import Ranks
+
 __all__ = ["train_gan"]
 
 
@@ -60,6 +65,7 @@ def train_gan(
     checkpoint: str | Path | None = None,
     checkpoint_every: int | None = None,
     resume: bool = False,
+    ranks: Ranks | None = None,
 ) -> History:
     """Train G and D in place for ``config.steps`` generator steps; return the History of every step.
 
@@ -77,11 +83,26 @@ def train_gan(
     resumed step. The EMA of G, when asked for, is ``history.ema_generator`` (in eval mode).
     ``amp`` acts on CUDA only (a warning elsewhere); ``channels_last`` moves G, D and the image
     batches to the NHWC layout on any device (convolutional models only gain).
+
+    ``ranks`` (from ``gancourse.training.distributed.init_distributed``, under torchrun) runs this
+    process as one rank of a distributed run: G and D wrapped by ``wrap_gan``, ``config.batch_size``
+    per rank, noise seeded with ``config.seed + rank``, this rank's shard of the data, losses averaged
+    over the ranks, and the callback, logs and checkpoints on rank 0 only, after a barrier.
     """
+    # Imported here: `python -m gancourse.training.distributed` must not find it imported already.
+    from gancourse.training.distributed import (
+        RankRandomState,
+        check_ddp,
+        sharded_batches,
+        unwrap,
+    )
+
     config = config or TrainConfig()
     variant = variant or GANSteps()
     _check_arguments(G, D, config, variant, lr_schedule, every, checkpoint, checkpoint_every)
-    variant.check(G, D)
+    if ranks is not None:
+        check_ddp(G, D, penalty=config.gp_weight > 0, variant=variant)
+    variant.check(unwrap(G), unwrap(D))
     device, dtype = next(G.parameters()).device, next(D.parameters()).dtype
     use_amp = _amp_on_cuda_only(config, device)
     cuda = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
@@ -95,32 +116,44 @@ def train_gan(
     d_loss_fn, g_loss_fn = LOSS_KINDS[config.loss]
     opt_d = make_optimizer(config.optimizer, D, config.lr_d, config.betas)
     opt_g = make_optimizer(config.optimizer, G, config.lr_g, config.betas)
-    G_ema = ema_copy(G) if config.ema_decay is not None else None
+    G_ema = ema_copy(unwrap(G)) if config.ema_decay is not None else None
     # A conditional G (one with n_classes) draws its fakes for the labels of each real batch, and D
     # judges every image together with its label: G(z, y), D(x, y).
     conditional = getattr(G, "n_classes", None) is not None
-    real_batches = batches(data, config.batch_size, labels=conditional)
+    if ranks is None:
+        real_batches = batches(data, config.batch_size, labels=conditional)
+    else:
+        real_batches = sharded_batches(data, config.batch_size, ranks, labels=conditional, seed=config.seed)
+    main = ranks is None or ranks.is_main
     history = History()
-    parts = {"generator": G, "discriminator": D, "opt_g": opt_g, "opt_d": opt_d, "scaler_g": scaler_g,
-             "scaler_d": scaler_d, "data": real_batches, "history": history}
+    # The bare modules: a distributed run's saved G and D load into one process (a resume needs as many ranks).
+    parts = {"generator": unwrap(G), "discriminator": unwrap(D), "opt_g": opt_g, "opt_d": opt_d,
+             "scaler_g": scaler_g, "scaler_d": scaler_d, "data": real_batches, "history": history}
     if G_ema is not None:
         parts["ema_generator"] = G_ema
+    if ranks is not None:
+        parts["rank_rng"] = RankRandomState(ranks)
 
     def snapshot(step: int) -> None:
-        if callback is not None:
+        if callback is None:
+            return
+        if ranks is not None:
+            ranks.barrier()
+        if main:  # the bare modules: a DDP forward on one rank alone would wait for the others forever
             with torch.random.fork_rng(devices=cuda):  # the callback's random draws stay out of the run
-                callback(step, G, D)
+                callback(step, unwrap(G), unwrap(D))
 
     G.train()
     D.train()
     started = time.perf_counter()
     hint = f"lr_d = {config.lr_d:g}, lr_g = {config.lr_g:g}"
-    with torch.random.fork_rng(devices=cuda), Recorder(history, config.loss, config.steps, log_dir, progress,
-                                                        config.stop_on_divergence, hint) as recorder:
-        torch.manual_seed(config.seed)
+    with torch.random.fork_rng(devices=cuda), Recorder(
+            history, config.loss, config.steps, log_dir if main else None, progress and main,
+            config.stop_on_divergence, hint, reduce=ranks.mean if ranks is not None else None) as recorder:
+        torch.manual_seed(config.seed + (ranks.rank if ranks is not None else 0))  # each rank its own noise
         start = 0
         if resume and checkpoint is not None and Path(checkpoint).exists():
-            start = restore_run(checkpoint, parts, config, cuda)
+            start = restore_run(checkpoint, parts, config, cuda)  # with ranks: each its own random state
         started -= history.seconds  # a resumed run's clock continues
         recorder.start(start)
         if start == 0:
@@ -162,8 +195,10 @@ def train_gan(
             scaler_g.scale(loss_g).backward()
             scaler_g.step(opt_g)
             scaler_g.update()
+            if ranks is not None:  # BatchNorm's running statistics: rank 0's on every rank (as DDP's forward does)
+                ranks.sync_buffers(unwrap(G))
             if G_ema is not None:  # before ema_start, decay 0 makes the EMA an exact copy of G
-                update_ema_(G_ema, G, config.ema_decay if step > config.ema_start else 0.0)
+                update_ema_(G_ema, unwrap(G), config.ema_decay if step > config.ema_start else 0.0)
 
             # The measurements stay on the device until the recorder flushes them: no sync per step.
             recorder.add(step, d.loss, g.loss, d.real_scores, d.fake_scores, gp,
@@ -174,7 +209,12 @@ def train_gan(
             if checkpoint is not None and (step == config.steps or (checkpoint_every and step % checkpoint_every == 0)):
                 recorder.flush()
                 history.seconds = time.perf_counter() - started
-                save_run(checkpoint, step, config, parts, cuda)
+                if ranks is not None:
+                    parts["rank_rng"].gather()  # a collective: every rank takes part
+                if main:
+                    save_run(checkpoint, step, config, parts, cuda)
+                if ranks is not None:
+                    ranks.barrier()  # no rank runs on (or resumes) before the file is complete
         variant.finish(G, D, G_ema)
     history.seconds = time.perf_counter() - started
     history.ema_generator = G_ema
