@@ -4,7 +4,10 @@
 #   1. the DCGAN step benchmark (3 x 64 x 64, batch 128): the trainer with AMP + channels_last
 #      against the plain loop of PyTorch's DCGAN example (goal: >= 2x on CUDA);
 #   2. the smoke run of the full profile on CUDA: every notebook under nbval with
-#      GANCOURSE_PROFILE=full GANCOURSE_SMOKE=1 on stand-in data (tests/standins.py).
+#      GANCOURSE_PROFILE=full GANCOURSE_SMOKE=1 on stand-in data (tests/standins.py);
+#   3. distributed training (scripts/train_distributed.py, the DCGAN on glyphs, the same batch per
+#      rank): one rank, then every GPU of the machine under torchrun; the samples per second of
+#      the two runs give the speed-up (on one GPU, or on the CPU, only the one-rank line).
 #
 # Usage, from the repository root:
 #   bash benchmarks/gpu_check.sh prepare   # here, with PyPI: fetch the wheels the GPU image lacks into .whl/
@@ -53,6 +56,17 @@ EOF
         timeout "${SMOKE_TIMEOUT:-300}" python3 -m pytest -p no:cacheprovider notebooks --nbval-lax \
         --nbval-current-env --nbval-cell-timeout=240 --durations=12 2>&1 | tee "$OUT/smoke.txt"
     echo "smoke run: $(( $(date +%s) - start )) s" | tee -a "$OUT/smoke.txt"
+    echo "== 3. distributed training: one rank, then every GPU"
+    gpus=$(python3 -c "import torch; print(torch.cuda.device_count())")
+    dist=(scripts/train_distributed.py --model dcgan --data glyphs --steps 200 --batch-size 128)
+    timeout 180 python3 -m torch.distributed.run --nproc_per_node=1 "${dist[@]}" 2>&1 | tail -3 \
+        | tee "$OUT/distributed.txt" || true
+    if [ "$gpus" -gt 1 ]; then
+        timeout 240 python3 -m torch.distributed.run --nproc_per_node="$gpus" "${dist[@]}" 2>&1 | tail -3 \
+            | tee -a "$OUT/distributed.txt" || true
+    else
+        echo "one GPU or none: no multi-rank run (the speed-up needs several GPUs)" | tee -a "$OUT/distributed.txt"
+    fi
     ;;
 *)
     echo "usage: bash benchmarks/gpu_check.sh prepare|run" >&2
