@@ -30,13 +30,16 @@ CHAPTERS = [
     (7, "07_controllable_generation", "Controllable generation", "steer z with a classifier", 2),
     (8, "08_evaluation", "Evaluation", "FID, IS, KID, precision/recall", 3),
     (9, "09_from_dcgan_to_stylegan", "DCGAN to StyleGAN", "SAGAN, BigGAN, ProGAN, StyleGAN", 3),
-    (10, "10_translation", "Translation, restoration", "pix2pix, CycleGAN, SRGAN", 3),
+    (10, "10_translation", "Translate, restore", "pix2pix, CycleGAN, SRGAN, text", 3),
+    (11, "11_capstone", "The capstone", "your GAN, graded openly", 4),
+    (12, "12_many_gpus", "Many GPUs", "DDP under torchrun", 5),
 ]
-PARTS = ["Foundations", "Convolutional and Wasserstein GANs", "Conditioning and control", "Evaluation and beyond"]
-COLOURS = ["#4C72B0", "#DD8452", "#55A868", "#8172B3"]  # seaborn's "deep" palette, one per part
+PARTS = ["Foundations", "Convolutional and Wasserstein GANs", "Conditioning and control", "Evaluation and beyond",
+         "Capstone", "Appendix"]
+COLOURS = ["#4C72B0", "#DD8452", "#55A868", "#8172B3", "#C44E52", "#937860"]  # seaborn's "deep", one per part
 
 # Reading order on a 3-column grid, snaking so that each arrow is short: rows 2 and 4 run right to left.
-POSITIONS = [(0, 0), (1, 0), (2, 0), (2, 1), (1, 1), (0, 1), (0, 2), (1, 2), (2, 2), (2, 3)]
+POSITIONS = [(0, 0), (1, 0), (2, 0), (2, 1), (1, 1), (0, 1), (0, 2), (1, 2), (2, 2), (2, 3), (1, 3), (0, 3)]
 BOX_W, BOX_H = 1.02, 0.5
 COLUMN_STEP, ROW_STEP = 1.25, 0.8
 
