@@ -208,7 +208,7 @@ def test_sigmoid_then_log_gets_the_softplus_hint():
 def test_the_library_loss_passes_the_check():
     from gancourse.losses import discriminator_loss
 
-    check_discriminator_loss_from_logits(discriminator_loss)
+    check_discriminator_loss_from_logits.__wrapped__(discriminator_loss)  # the check agrees with the package
 
 
 # ---------------------------------------------------------------- KL divergence

@@ -146,7 +146,7 @@ def test_gradient_penalty_solution_passes(capsys):
 def test_gradient_penalty_of_the_package_passes():
     from gancourse.losses import gradient_penalty
 
-    check_gradient_penalty(gradient_penalty)
+    check_gradient_penalty.__wrapped__(gradient_penalty)  # the check agrees with the package
 
 
 @pytest.mark.parametrize("name", PENALTY_MISTAKES)

@@ -39,7 +39,7 @@ def test_one_hot_solution_passes(capsys):
 
 
 def test_one_hot_of_the_package_passes():
-    check_one_hot_labels(one_hot)
+    check_one_hot_labels.__wrapped__(one_hot)  # the check agrees with the package
 
 
 @pytest.mark.parametrize("name", ONE_HOT_MISTAKES)
@@ -72,7 +72,7 @@ def test_combine_solution_passes(capsys):
 
 
 def test_combine_of_the_package_passes():
-    check_combine_vectors(combine_vectors)
+    check_combine_vectors.__wrapped__(combine_vectors)  # the check agrees with the package
 
 
 @pytest.mark.parametrize("name", COMBINE_MISTAKES)

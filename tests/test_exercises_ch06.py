@@ -69,7 +69,7 @@ def test_sample_codes_solution_passes(capsys):
 
 
 def test_sample_latent_of_the_package_passes():
-    check_sample_codes(sample_latent)
+    check_sample_codes.__wrapped__(sample_latent)  # the check agrees with the package
 
 
 @pytest.mark.parametrize("name", CODE_MISTAKES)
@@ -140,7 +140,7 @@ def test_mi_loss_with_torch_distributions_passes():
 
 
 def test_mutual_information_loss_of_the_package_passes():
-    check_mi_loss(mutual_information_loss)
+    check_mi_loss.__wrapped__(mutual_information_loss)  # the check agrees with the package
 
 
 @pytest.mark.parametrize("name", MI_MISTAKES)

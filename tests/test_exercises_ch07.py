@@ -44,7 +44,7 @@ def test_noise_update_solution_passes(capsys):
 
 
 def test_noise_update_of_the_package_passes():
-    check_noise_update(noise_update)
+    check_noise_update.__wrapped__(noise_update)  # the check agrees with the package
 
 
 @pytest.mark.parametrize("name", UPDATE_MISTAKES)
@@ -103,7 +103,7 @@ def test_score_solution_passes(capsys):
 
 
 def test_score_of_the_package_passes():
-    check_score_with_penalty(score_with_penalty)
+    check_score_with_penalty.__wrapped__(score_with_penalty)  # the check agrees with the package
 
 
 @pytest.mark.parametrize("name", SCORE_MISTAKES)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 TIME_LIMIT_S = 60.0  # one call of a student's function; the course's own answers take well under a second
 
@@ -61,3 +64,62 @@ def expect(condition: bool, message: str) -> None:
 def passed(name: str) -> None:
     """Print the uniform success line of a check."""
     print(f"\N{CHECK MARK} {name}: all checks passed")
+
+
+Check = TypeVar("Check", bound=Callable[..., None])
+
+
+def _package_function(dotted: str) -> Any:
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+@contextmanager
+def _refusing(fn: Any, exercise: str, originals: list[Any]) -> Iterator[None]:
+    """Within the block, every name bound to one of ``originals`` (in the package's modules and in the
+    student's namespace) raises ExerciseError when called; afterwards, each is restored."""
+    def refusal(original: Any) -> Callable[..., Any]:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise ExerciseError(f"{exercise}: write it yourself rather than calling the package's "
+                                f"{original.__module__}.{original.__name__}")
+        return refuse
+
+    replaced: list[tuple[dict[str, Any], str, Any]] = []
+    namespaces = [vars(m) for name, m in list(sys.modules.items())
+                  if m is not None and (name == "gancourse" or name.startswith("gancourse."))]
+    student = getattr(fn, "__globals__", None)
+    if isinstance(student, dict):
+        namespaces.append(student)
+    for original in originals:
+        stand_in = refusal(original)
+        for namespace in namespaces:
+            for key, value in list(namespace.items()):
+                if value is original:
+                    replaced.append((namespace, key, value))
+                    namespace[key] = stand_in
+    try:
+        yield
+    finally:
+        for namespace, key, value in reversed(replaced):
+            namespace[key] = value
+
+
+def refuses(*package_functions: str) -> Callable[[Check], Check]:
+    """Make a check refuse a solution that calls the package's own answer (dotted names).
+
+    While the check runs, those functions raise ExerciseError wherever they are reachable by name:
+    in the package's modules and in the student's namespace (``fn.__globals__``), so neither
+    ``return discriminator_loss(...)`` nor an import inside the function passes. The undecorated
+    check stays available as ``check.__wrapped__`` (the tests run the package's answers through it).
+    """
+    def decorate(check: Check) -> Check:
+        @functools.wraps(check)
+        def guarded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+            originals = [_package_function(name) for name in package_functions]
+            exercise = getattr(fn, "__name__", "the function")
+            if any(fn is original for original in originals):
+                raise ExerciseError(f"{exercise} is the package's own version: write yours and pass it")
+            with _refusing(fn, exercise, originals):
+                return check(fn, *args, **kwargs)
+        return guarded  # type: ignore[return-value]
+    return decorate

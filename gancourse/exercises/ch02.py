@@ -13,7 +13,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from gancourse.exercises._check import ExerciseError, call_student, expect, passed
+from gancourse.exercises._check import ExerciseError, call_student, expect, passed, refuses
 
 __all__ = ["check_sample_noise", "check_nonsaturating_generator_loss", "check_discriminator_step"]
 
@@ -46,6 +46,7 @@ def _sigmoid(v: float) -> float:
 
 # --------------------------------------------------------------------------------------------
 
+@refuses("gancourse.models.noise.sample_noise")
 def check_sample_noise(fn: Callable[..., Any]) -> None:
     """Check sample_noise(n, z_dim, generator=None): shape, dtype, N(0, I) statistics, reproducibility."""
     name = "sample_noise"
@@ -93,6 +94,7 @@ def check_sample_noise(fn: Callable[..., Any]) -> None:
     passed(name)
 
 
+@refuses("gancourse.losses.adversarial.nonsaturating_generator_loss", "gancourse.losses.adversarial.generator_loss")
 def check_nonsaturating_generator_loss(fn: Callable[[torch.Tensor], Any]) -> None:
     """Check -E[log D(G(z))] from the logits of D on generated samples: values, stability, gradients."""
     name = "nonsaturating_generator_loss"

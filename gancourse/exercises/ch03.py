@@ -15,7 +15,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from gancourse.exercises._check import ExerciseError, call_student, expect, passed
+from gancourse.exercises._check import ExerciseError, call_student, expect, passed, refuses
 
 __all__ = ["check_generator_block", "check_discriminator_block", "check_dcgan_init"]
 
@@ -169,6 +169,7 @@ def _dcgan_like() -> nn.Sequential:
     )
 
 
+@refuses("gancourse.models.dcgan.init_dcgan_weights_")
 def check_dcgan_init(fn: Callable[[nn.Module], Any]) -> None:
     """Check init_dcgan_weights(model): conv weights ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02), biases 0."""
     name = "init_dcgan_weights"

@@ -25,11 +25,12 @@ from typing import Any, Callable
 
 import torch
 
-from gancourse.exercises._check import ExerciseError, call_student, expect, passed
+from gancourse.exercises._check import ExerciseError, call_student, expect, passed, refuses
 
 __all__ = ["check_noise_update", "check_score_with_penalty"]
 
 
+@refuses("gancourse.control.noise_update")
 def check_noise_update(fn: Callable[..., Any]) -> None:
     """Check noise_update(z, grad, lr) = z + lr * grad (gradient ASCENT), without modifying z."""
     name = "noise_update"
@@ -71,6 +72,7 @@ def check_noise_update(fn: Callable[..., Any]) -> None:
     passed(name)
 
 
+@refuses("gancourse.control.score_with_penalty")
 def check_score_with_penalty(fn: Callable[..., Any]) -> None:
     """Check score_with_penalty(logits, original_logits, target, penalty_weight): per-sample target logit minus
     penalty_weight * sum over the other attributes of their squared change."""
