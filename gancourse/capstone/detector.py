@@ -17,6 +17,15 @@ XML), so neither OpenCV nor a GPU is needed.
   ``MIN_SIZE`` = 32 px to the whole image, scale factor ``SCALE_FACTOR`` = 1.1, step ratio 1, at
   least ``MIN_NEIGHBOURS`` = 2 overlapping detections. Provisional: to be checked on real anime
   faces (none are available offline), together with the tiers.
+
+What could be measured offline (no anime faces here), with these settings, 64 px inputs: skimage's
+16 sample photographs (astronaut, cat, coffee, text, ...) 0 of 16 detected; 200 images of uniform
+noise 1 (0.005); LFW's 100 human faces 2 (0.02) and 100 non-faces 0. The evaluator itself works:
+the frontal human-face LBP cascade shipped with scikit-image finds 92 of LFW's 100 faces and 11
+of its 100 non-faces. scikit-image is not OpenCV: on 600 random 128 px crops of those photographs
+OpenCV 4.x's ``CascadeClassifier`` accepts 0.8 % and ``skimage.feature.Cascade`` 3.7 % with the
+same file and settings (agreeing on 97.2 % of crops), so rates here are not HW6's AFD numbers.
+About 0.1 s per image on one CPU core (1,000 images: under two minutes).
 """
 
 from __future__ import annotations
