@@ -203,7 +203,7 @@ def test_the_cli_grades_the_full_profile_and_names_a_missing_faces_folder(folder
     images = torch.rand(1000, 3, 64, 64) * 2 - 1
     torch.save(images, tmp_path / "sub.pt")
     real = grade_module.grade_faces
-    monkeypatch.setattr(grade_module, "InceptionFeatures", PoolFeatures)
+    monkeypatch.setattr(grade_module, "_inception", PoolFeatures)
     monkeypatch.setattr(grade_module, "load_cascade", BrightCascade)
     monkeypatch.setattr(grade_module, "grade_faces", lambda im, fo, ex, ca: real(im, fo, ex, ca, n_boot=10))
     assert main(["grade", str(tmp_path / "sub.pt"), "--profile", "full", "--faces", str(folder)]) == 0

@@ -5,7 +5,8 @@ stand-in extractor may be passed, as the tests do), against the split of ``faces
 
 - ``fd``: the Inception FID of the 1,000 images against the reference split (10,000 faces), with
   ``fd_ci``, the bias-shifted bootstrap 95 % interval of ``capstone.metrics.fd_interval``
-  (``FULL_BOOTSTRAPS`` = 200 resamples: each FID costs about a second on a CPU at 2,048-d);
+  (``FULL_BOOTSTRAPS`` = 200 resamples; each FID at 2,048-d costs 1 to 3 s on one CPU core, so
+  the interval takes minutes per submission);
 - ``fid_infinity``: FID∞ of Chong & Forsyth (``gancourse.metrics.fid_infinity``): FID of subsets
   of 200 to 1,000 images fitted against 1 / N, the intercept; the number that compares with FIDs
   of papers and across submission sizes (FID at N = 1,000 is biased upwards);
@@ -78,13 +79,14 @@ class FaceBank:
     root: CovarianceRoot
 
 
-_BANKS: dict[tuple, FaceBank] = {}
+_BANKS: dict[tuple, tuple[nn.Module, FaceBank]] = {}  # the extractor is kept, so its id is never reused
 
 
 def face_bank(folder: str | os.PathLike | None, extractor: nn.Module) -> FaceBank:
     """Return the features of the faces folder's splits (computed once per folder and extractor in a process).
 
-    HW6's 71,314 faces through InceptionV3 take minutes on a GPU (hours on a CPU).
+    HW6's 71,314 faces through InceptionV3 take minutes on a GPU (hours on a CPU); ``grade`` keeps
+    one InceptionFeatures per process, so ``grade-all`` computes them once.
     """
     split = face_split(folder)
     key = (str(faces_folder(folder).resolve()), len(split.train), id(extractor))
@@ -92,10 +94,10 @@ def face_bank(folder: str | os.PathLike | None, extractor: nn.Module) -> FaceBan
         ref = extract(FaceImages(split.reference), extractor)
         x = ref.double().numpy()
         sigma = np.cov(x, rowvar=False)
-        _BANKS[key] = FaceBank(extract(FaceImages(split.train), extractor), ref,
-                               extract(FaceImages(split.calibration), extractor), x.mean(axis=0), sigma,
-                               covariance_root(sigma))
-    return _BANKS[key]
+        _BANKS[key] = (extractor, FaceBank(extract(FaceImages(split.train), extractor), ref,
+                                           extract(FaceImages(split.calibration), extractor), x.mean(axis=0),
+                                           sigma, covariance_root(sigma)))
+    return _BANKS[key][1]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ The quick profile grades glyphs with the glyph judge; the full profile grades an
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 import torch
 from torch import nn
@@ -34,6 +35,12 @@ def inception_fd(images: torch.Tensor, extractor: nn.Module) -> float:
     return fid(reference_set(), images, extractor, device=device(), progress=False)
 
 
+@lru_cache(maxsize=1)
+def _inception() -> nn.Module:
+    """One InceptionFeatures per process: the faces' features are cached per extractor (``full.face_bank``)."""
+    return InceptionFeatures().to(device())
+
+
 def grade(submission: str | os.PathLike | torch.Tensor, *, profile: str = "quick",
           faces: str | os.PathLike | None = None, extractor: nn.Module | None = None,
           cascade: object | None = None) -> dict[str, object]:
@@ -57,7 +64,7 @@ def grade(submission: str | os.PathLike | torch.Tensor, *, profile: str = "quick
     checks.one_of("profile", profile, PROFILES, "quick (glyphs, offline) or full (anime faces, InceptionV3)")
     if profile == "full":
         # Weights, detector and folder first: offline without them, fail before the minutes of work, not after.
-        extractor = InceptionFeatures().to(device()) if extractor is None else extractor
+        extractor = _inception() if extractor is None else extractor
         cascade = load_cascade() if cascade is None else cascade
         folder = faces_folder(faces)
         return grade_faces(load_submission(submission, "full"), folder, extractor, cascade)
