@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
+from gancourse.capstone.detector import detector_rate, load_cascade
 from gancourse.capstone.faces import FaceImages, face_split, faces_folder, load_faces
 from gancourse.capstone.guard import _nn_flagged, _nn_train_share
 from gancourse.capstone.metrics import BOOTSTRAP_SEED, fd, fd_interval
@@ -104,7 +105,7 @@ def face_bank(folder: str | os.PathLike | None, extractor: nn.Module) -> FaceBan
 class FullGuardThresholds:
     """The full profile's guard (PROVISIONAL: see the module; ``calibrate_full`` suggests values)."""
 
-    copy_distance: float = 0.02    # cosine distance (Inception) to the nearest training face below which an image is a copy
+    copy_distance: float = 0.02     # a copy: cosine distance (Inception) to the nearest training face below this
     copied_share_max: float = 0.02  # flagged above this share of copies
     mifid_min: float = 0.05         # flagged when MiFID's mean nearest-neighbour distance is below this
     nn_share_max: float = 0.6       # as the quick guard: nearest neighbours in the training half
@@ -177,9 +178,8 @@ def grade_faces(images: torch.Tensor, folder: str | os.PathLike | None, extracto
                 bank: FaceBank | None = None) -> dict[str, object]:
     """Return the full-profile grade of checked images (N, 3, 64, 64) in [-1, 1] (see the module for the keys).
 
-    FID∞ needs at least 10 images (None below: only a tiny calibration split has fewer)."""
-    from gancourse.capstone.detector import detector_rate, load_cascade
-
+    FID∞ needs at least 10 images (None below: only a tiny calibration split has fewer).
+    """
     cascade = load_cascade() if cascade is None else cascade
     bank = face_bank(folder, extractor) if bank is None else bank
     feats = extract(images, extractor)

@@ -34,8 +34,8 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ["SubmissionError", "Spec", "SPECS", "N_IMAGES", "SIZE", "MAX_BYTES", "MAX_MEMBERS", "MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES",
-           "EXPECTED_NAMES", "load_submission", "check_tensor", "decode_png"]
+__all__ = ["SubmissionError", "Spec", "SPECS", "N_IMAGES", "SIZE", "MAX_BYTES", "MAX_MEMBERS", "MAX_MEMBER_BYTES",
+           "MAX_TOTAL_BYTES", "EXPECTED_NAMES", "load_submission", "check_tensor", "decode_png"]
 
 N_IMAGES, SIZE = 1_000, 28
 MAX_BYTES = 5 * 2**20  # a submission file (archive or tensor); 1,000 glyph PNGs zip to about 0.5 MB
@@ -134,7 +134,8 @@ def decode_png(data: bytes, where: str, spec: Spec = SPECS["quick"]) -> torch.Te
                 im.load()
                 pixels = np.asarray(im, dtype=np.float32)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        raise _fail(where, f"declares far too many pixels ({err}): a decompression bomb; submit {spec.what} PNGs") from None
+        raise _fail(where, f"declares far too many pixels ({err}): a decompression bomb; submit {spec.what} "
+                           "PNGs") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         if isinstance(err, SubmissionError):
             raise
