@@ -9,7 +9,9 @@ rate and class entropy, the memorisation guard's verdict, and the tier.
 - ``submission``: loading and checking a submission (``SubmissionError``); ``packing``: writing one (``pack``);
 - ``reference``: the judge's features of the training and reference glyphs (cached);
 - ``metrics``: FD and its interval, detector rate, class entropy; ``guard``: memorisation;
-- ``tiers``: the one table of tier thresholds; ``grade``: all of it; ``cli``: the command line.
+- ``tiers``: the one table of tier thresholds; ``grade``: all of it; ``cli``: the command line;
+- the full profile (anime faces, ``grade(..., profile="full")``): ``faces`` (the folder and its
+  split), ``detector`` (the anime-face cascade), ``full`` (its measures, guard and provisional tiers).
 """
 
 from gancourse.capstone.data import real_images, reference_set, training_set
