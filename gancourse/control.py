@@ -81,11 +81,15 @@ def _other_indices(n_attributes: int, target: int, others: Sequence[int] | None)
 
 
 def score_with_penalty(logits: torch.Tensor, original_logits: torch.Tensor, target: int, penalty_weight: float,
-                       others: Sequence[int] | None = None) -> torch.Tensor:
+                       others: Sequence[int] | None = None,
+                       penalty: Literal["squared", "norm"] = "squared") -> torch.Tensor:
     """Return each sample's score, shape (N,): its target logit minus penalty_weight times the squared L2
     change of the other attributes' logits from ``original_logits`` (those at the starting z).
 
     ``others``: the attributes to hold still (default: all but the target).
+    ``penalty="norm"``: the unsquared L2 norm of the change instead (seed 003's form), whose gradient
+    has length penalty_weight * |d change/dz applied to a unit vector| however small the change is,
+    and which is not differentiable at no change (PyTorch uses the subgradient 0 there).
     """
     if logits.ndim != 2 or logits.shape != original_logits.shape:
         raise ValueError(f"logits and original_logits must both be (N, n_attributes), got {tuple(logits.shape)} "
@@ -93,8 +97,13 @@ def score_with_penalty(logits: torch.Tensor, original_logits: torch.Tensor, targ
     if isinstance(penalty_weight, bool) or not isinstance(penalty_weight, (int, float)) or not (
             0 <= penalty_weight < math.inf):
         raise ValueError(f"penalty_weight must be a finite number >= 0 (0: no penalty), got {penalty_weight!r}")
+    if penalty not in ("squared", "norm"):
+        raise ValueError(f"penalty must be 'squared' (sum of squared changes) or 'norm' (their L2 norm), "
+                         f"got {penalty!r}")
     other = _other_indices(logits.shape[1], target, others)
     change = logits[:, other] - original_logits[:, other].detach()
+    if penalty == "norm":
+        return logits[:, target] - penalty_weight * torch.linalg.vector_norm(change, dim=1)
     return logits[:, target] - penalty_weight * (change**2).sum(dim=1)
 
 
@@ -160,11 +169,13 @@ class SteeringResult:
 
 def steer(G: nn.Module, classifier: nn.Module, z: torch.Tensor, target: int, *, steps: int = 10, lr: float = 0.1,
           penalty_weight: float = 0.0, others: Sequence[int] | None = None,
-          activation: Literal["sigmoid", "softmax"] = "sigmoid") -> SteeringResult:
+          activation: Literal["sigmoid", "softmax"] = "sigmoid",
+          penalty: Literal["squared", "norm"] = "squared") -> SteeringResult:
     """Return the trajectory of ``steps`` gradient-ascent updates of z on ``score_with_penalty``.
 
     G and the classifier are frozen in eval mode during the run and restored afterwards; z is not
-    modified. ``penalty_weight=0`` ascends the target logit alone. ``activation`` turns logits into
+    modified. ``penalty_weight=0`` ascends the target logit alone; ``penalty`` picks the squared
+    (default) or the unsquared L2 change of the other logits (see ``score_with_penalty``). ``activation`` turns logits into
     the reported probabilities: 'sigmoid' for independent binary attributes (multi-label), 'softmax'
     for one class out of many. Everything returned is detached and on the CPU.
     """
@@ -174,6 +185,8 @@ def steer(G: nn.Module, classifier: nn.Module, z: torch.Tensor, target: int, *, 
         raise ValueError(f"lr must be a finite number (the step size of gradient ascent), got {lr!r}")
     if activation not in ("sigmoid", "softmax"):
         raise ValueError(f"activation must be 'sigmoid' (binary attributes) or 'softmax' (classes), got {activation!r}")
+    if penalty not in ("squared", "norm"):
+        raise ValueError(f"penalty must be 'squared' or 'norm', got {penalty!r}")
     if not isinstance(z, torch.Tensor) or z.ndim != 2:
         raise ValueError(f"z must be a batch of noise vectors, shape (N, z_dim), got {tuple(getattr(z, 'shape', ()))}")
     zs, all_logits = [], []
@@ -189,7 +202,7 @@ def steer(G: nn.Module, classifier: nn.Module, z: torch.Tensor, target: int, *, 
             all_logits.append(logits.detach().cpu())
             if step == steps:
                 break
-            score = score_with_penalty(logits, original, target, penalty_weight, other)
+            score = score_with_penalty(logits, original, target, penalty_weight, other, penalty)
             # The sum: each z_i gets the gradient of its own score (the samples do not interact in eval mode).
             (grad,) = torch.autograd.grad(score.sum(), z)
             z = noise_update(z.detach(), grad, lr)

@@ -165,3 +165,37 @@ def test_steer_validates():
         steer(nn.Identity(), _linear(), torch.randn(2, 4), target=3)
     with pytest.raises(ValueError):
         steer(nn.Identity(), nn.Sequential(_linear(), nn.Flatten(0)), torch.randn(2, 4), target=0)
+
+
+def test_norm_penalty_closed_form():
+    # seed 003's unsquared form: target - lam * |change|; others (0, 2, -2): norm sqrt(8)
+    logits = torch.tensor([[2.0, 0.5, 3.0, -1.0]])
+    original = torch.tensor([[0.0, 0.5, 1.0, 1.0]])
+    expected = torch.tensor([2.0 - 0.1 * 8**0.5])
+    score = score_with_penalty(logits, original, 0, 0.1, penalty="norm")
+    assert torch.allclose(score, expected)
+    with pytest.raises(ValueError, match="penalty"):
+        score_with_penalty(logits, original, 0, 0.1, penalty="l1")
+    with pytest.raises(ValueError, match="penalty"):
+        steer(nn.Identity(), _linear(), torch.randn(2, 4), target=0, penalty="l1")
+
+
+def test_norm_penalty_gradient_closed_form():
+    # score = w_t . z - lam |W_o (z - z0)|: gradient w_t - lam W_o^T u, u = W_o (z - z0) / |.|;
+    # at z0 PyTorch takes the subgradient 0, so the first step is pure ascent, as with the square.
+    lam, lr = 0.2, 0.1
+    z0 = torch.randn(3, 4, generator=torch.Generator().manual_seed(1))
+    result = steer(nn.Identity(), _linear(), z0, target=0, steps=2, lr=lr,
+                   penalty_weight=lam, penalty="norm")
+    w_o = W[1:]
+    z1 = z0 + lr * W[0]
+    drift = (z1 - z0) @ w_o.T
+    u = drift / drift.norm(dim=1, keepdim=True)
+    z2 = z1 + lr * (W[0] - lam * u @ w_o)
+    assert torch.allclose(result.z[1], z1, atol=1e-6)
+    assert torch.allclose(result.z[2], z2, atol=1e-6)
+    # the pull does not shrink with the drift: the same step from a tiny drift
+    for size in (1e-6, 1.0):
+        logits = torch.tensor([[0.0, size, 0.0]], requires_grad=True)
+        score_with_penalty(logits, torch.zeros(1, 3), 0, 1.0, penalty="norm").sum().backward()
+        assert torch.allclose(logits.grad, torch.tensor([[1.0, -1.0, 0.0]]))
