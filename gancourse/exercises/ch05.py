@@ -56,7 +56,7 @@ from gancourse.exercises._check import (
     reveal,
 )
 
-__all__ = ["check_conditional_d_step", "check_conditional_g_step"]
+__all__ = ["check_conditional_d_step", "check_conditional_g_step", "check_class_accuracy"]
 
 Z_DIM, N_CLASSES, N = 3, 4, 6
 LR = 0.5  # plain SGD: the new weights are the old ones minus LR times the gradient
@@ -284,3 +284,24 @@ def check_conditional_g_step(fn: Callable[..., Any]) -> None:
            f"{reveal(f' ({loss.item():.4f})')}: BCE(D(G(z, y), y), 1), from the logits")
     raise ExerciseError(f"{name}: the loss is right, but G's new weights are not those of one "
                         "step of opt_g on it: zero the gradients, backward the loss, step once")
+
+
+# -- Experiment: a conditional generator that draws the class asked for ------------------------
+
+def check_class_accuracy(generator: nn.Module, target: float = 0.8, n_per_class: int = 50) -> None:
+    """Grade a conditional generator of 28 x 28 glyphs: the share of samples the glyph judge reads
+    as the class asked for, ``n_per_class`` per class from a fixed seed."""
+    from gancourse.metrics.judges import class_accuracy, glyph_classifier
+
+    name = "class_accuracy"
+    expect(isinstance(generator, nn.Module) and getattr(generator, "n_classes", None) == 10,
+           f"{name}: pass a conditional generator of the 10 digits (an nn.Module with n_classes = 10 and "
+           "z_dim, such as ConditionalDCGANGenerator)")
+    accuracy, per_class, _ = class_accuracy(generator, glyph_classifier().model, n_per_class, seed=2024)
+    worst = int(per_class.argmin())
+    expect(accuracy >= target,
+           f"{name}: the judge reads {accuracy:.0%} of your samples as the class asked for (at least "
+           f"{target:.0%} asked; the worst class is {worst}, at {per_class[worst]:.0%}): train longer, and "
+           "check that D sees the fakes' labels")
+    print(f"class accuracy {accuracy:.1%}; worst class {worst} at {per_class[worst]:.0%}")
+    passed(name)
