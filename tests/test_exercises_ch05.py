@@ -82,6 +82,35 @@ def test_d_step_under_no_grad_and_one_hot_labels_passes():
     check_conditional_d_step(solution)
 
 
+def test_d_step_on_one_concatenated_batch_passes():
+    def solution(G, D, opt_d, real, labels):
+        fake = G(torch.randn(len(real), G.z_dim), labels)
+        logits = D(torch.cat([real, fake.detach()]), torch.cat([labels, labels]))
+        target = torch.cat([torch.ones(len(real)), torch.zeros(len(real))])
+        loss = F.binary_cross_entropy_with_logits(logits, target)  # the mean of the two terms
+        opt_d.zero_grad()
+        loss.backward()
+        opt_d.step()
+        return loss
+
+    check_conditional_d_step(solution)
+
+
+def test_d_step_on_one_concatenated_batch_without_detach_fails():
+    def solution(G, D, opt_d, real, labels):
+        fake = G(torch.randn(len(real), G.z_dim), labels)
+        logits = D(torch.cat([real, fake]), torch.cat([labels, labels]))
+        target = torch.cat([torch.ones(len(real)), torch.zeros(len(real))])
+        loss = F.binary_cross_entropy_with_logits(logits, target)
+        opt_d.zero_grad()
+        loss.backward()
+        opt_d.step()
+        return loss
+
+    with pytest.raises(ExerciseError, match="detach"):
+        check_conditional_d_step(solution)
+
+
 @pytest.mark.parametrize("name", D_MISTAKES)
 def test_d_step_mistakes_fail(name):
     with pytest.raises(ExerciseError):

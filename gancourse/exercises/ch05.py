@@ -117,6 +117,20 @@ def _same_labels(y: Any, labels: torch.Tensor) -> bool:
     return y.shape == labels.shape and torch.equal(y.long(), labels)
 
 
+def _pieces(calls: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    """The calls of D, with one on a batch of 2n (real and fakes concatenated) split in two."""
+    out = []
+    for c in calls:
+        y = c["y"]
+        if c["x"].shape[0] == 2 * n and (y is None or y.shape[0] == 2 * n):
+            for part in (slice(0, n), slice(n, 2 * n)):
+                out.append({"x": c["x"][part], "y": None if y is None else y[part],
+                            "attached": c["attached"]})
+        else:
+            out.append(c)
+    return out
+
+
 def _params(m: nn.Module) -> list[torch.Tensor]:
     return [p.detach().clone() for p in m.net.parameters()]
 
@@ -180,8 +194,10 @@ def check_conditional_d_step(fn: Callable[..., Any]) -> None:
     expect(_same_labels(G.calls[0]["y"], labels),
            f"{name}: G was not asked for the batch's labels; make the fakes with G(z, labels) so "
            "that the fake pairs have the real pairs' class mix")
-    real_calls = [c for c in D.calls if c["x"].shape == real.shape and torch.equal(c["x"], real)]
-    fake_calls = [c for c in D.calls if not any(c is r for r in real_calls)]
+    real_calls, fake_calls = [], []
+    for c in _pieces(D.calls, N):
+        is_real = c["x"].shape == real.shape and torch.equal(c["x"].detach(), real)
+        (real_calls if is_real else fake_calls).append(c)
     expect(len(real_calls) >= 1, f"{name}: D never scored the real batch: D(real, labels)")
     expect(len(fake_calls) >= 1, f"{name}: D never scored the fakes: D(fake.detach(), labels)")
     expect(all(_same_labels(c["y"], labels) for c in real_calls),
