@@ -1,4 +1,4 @@
-"""Chapter 5's exercise checks grade both ways: solutions pass, stubs and typical mistakes fail."""
+"""Chapter 5's exercise checks grade both ways: the conditional D and G steps pass, mistakes fail."""
 
 from __future__ import annotations
 
@@ -7,111 +7,201 @@ import torch
 import torch.nn.functional as F
 
 from gancourse.exercises._check import ExerciseError
-from gancourse.exercises.ch05 import check_combine_vectors, check_input_dimensions, check_one_hot_labels
-from gancourse.models.conditional import combine_vectors, input_dims, one_hot
+from gancourse.exercises.ch05 import check_conditional_d_step, check_conditional_g_step
+from gancourse.training.steps import GANSteps
 
 
 def _stub(*args, **kwargs):
     raise NotImplementedError()
 
 
-# --- one_hot_labels ---------------------------------------------------------------------------
-
-def one_hot_labels(labels, n_classes):
-    return F.one_hot(labels, n_classes).float()
+def _bce(logits, target):
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
-ONE_HOT_MISTAKES = {
+# --- the D step -------------------------------------------------------------------------------
+
+def d_step(G, D, opt_d, real, labels, *, detach=True, fake_labels="same", zero=True,
+           targets=(1.0, 0.0), scale=1.0, step=True, g_labels="same", terms="both"):
+    """The D step, with one thing changed when asked."""
+    z = torch.randn(len(real), G.z_dim)
+    fake = G(z, labels if g_labels == "same" else torch.zeros_like(labels))
+    y_fake = {"same": labels, "shuffled": labels.flip(0), "none": None}[fake_labels]
+    real_logits = D(real, labels)
+    fake_in = fake.detach() if detach else fake
+    fake_logits = D(fake_in) if y_fake is None else D(fake_in, y_fake)
+    parts = {"both": _bce(real_logits, targets[0]) + _bce(fake_logits, targets[1]),
+             "real": _bce(real_logits, targets[0]), "fake": _bce(fake_logits, targets[1])}
+    loss = scale * parts[terms]
+    if zero:
+        opt_d.zero_grad()
+    loss.backward()
+    if step:
+        opt_d.step()
+    return loss
+
+
+D_MISTAKES = {
     "stub": _stub,
-    "int64 (F.one_hot as is)": lambda labels, n: F.one_hot(labels, n),
-    "n_classes from the batch": lambda labels, n: F.one_hot(labels).float(),
-    "transposed": lambda labels, n: F.one_hot(labels, n).float().T,
-    "zero at the label": lambda labels, n: 1 - F.one_hot(labels, n).float(),
-    "off by one": lambda labels, n: torch.eye(n + 1)[labels + 1][:, :n],
-    "the labels themselves": lambda labels, n: labels.float(),
-    "returns nothing": lambda labels, n: None,
+    "fakes scored without labels": lambda *a: d_step(*a, fake_labels="none"),
+    "fakes scored with other labels": lambda *a: d_step(*a, fake_labels="shuffled"),
+    "G asked for other labels": lambda *a: d_step(*a, g_labels="zeros"),
+    "no detach": lambda *a: d_step(*a, detach=False),
+    "grads not zeroed": lambda *a: d_step(*a, zero=False),
+    "targets swapped": lambda *a: d_step(*a, targets=(0.0, 1.0)),
+    "both targets 1": lambda *a: d_step(*a, targets=(1.0, 1.0)),
+    "only the real term": lambda *a: d_step(*a, terms="real"),
+    "no step": lambda *a: d_step(*a, step=False),
+    "returns nothing": lambda *a: d_step(*a) and None,
+    "returns a float": lambda *a: d_step(*a).item(),
 }
 
 
-def test_one_hot_solution_passes(capsys):
-    check_one_hot_labels(one_hot_labels)
-    assert "one_hot_labels: all checks passed" in capsys.readouterr().out
+def test_d_step_solution_passes(capsys):
+    check_conditional_d_step(d_step)
+    assert "conditional_d_step: all checks passed" in capsys.readouterr().out
 
 
-def test_one_hot_of_the_package_passes():
-    check_one_hot_labels.__wrapped__(one_hot)  # the check agrees with the package
+def test_d_step_with_the_mean_of_the_two_terms_passes():
+    check_conditional_d_step(lambda *a: d_step(*a, scale=0.5))
 
 
-@pytest.mark.parametrize("name", ONE_HOT_MISTAKES)
-def test_one_hot_mistakes_fail(name):
+def test_d_step_under_no_grad_and_one_hot_labels_passes():
+    def solution(G, D, opt_d, real, labels):
+        with torch.no_grad():
+            fake = G(torch.randn(len(real), G.z_dim), labels)
+        y = F.one_hot(labels, 4).float()
+        logits = torch.cat([D(real, y), D(fake, y)])
+        target = torch.cat([torch.ones(len(real)), torch.zeros(len(real))])
+        loss = 2 * F.binary_cross_entropy_with_logits(logits, target)
+        opt_d.zero_grad()
+        loss.backward()
+        opt_d.step()
+        return loss
+
+    check_conditional_d_step(solution)
+
+
+def test_d_step_on_one_concatenated_batch_passes():
+    def solution(G, D, opt_d, real, labels):
+        fake = G(torch.randn(len(real), G.z_dim), labels)
+        logits = D(torch.cat([real, fake.detach()]), torch.cat([labels, labels]))
+        target = torch.cat([torch.ones(len(real)), torch.zeros(len(real))])
+        loss = F.binary_cross_entropy_with_logits(logits, target)  # the mean of the two terms
+        opt_d.zero_grad()
+        loss.backward()
+        opt_d.step()
+        return loss
+
+    check_conditional_d_step(solution)
+
+
+def test_d_step_on_one_concatenated_batch_without_detach_fails():
+    def solution(G, D, opt_d, real, labels):
+        fake = G(torch.randn(len(real), G.z_dim), labels)
+        logits = D(torch.cat([real, fake]), torch.cat([labels, labels]))
+        target = torch.cat([torch.ones(len(real)), torch.zeros(len(real))])
+        loss = F.binary_cross_entropy_with_logits(logits, target)
+        opt_d.zero_grad()
+        loss.backward()
+        opt_d.step()
+        return loss
+
+    with pytest.raises(ExerciseError, match="detach"):
+        check_conditional_d_step(solution)
+
+
+@pytest.mark.parametrize("name", D_MISTAKES)
+def test_d_step_mistakes_fail(name):
     with pytest.raises(ExerciseError):
-        check_one_hot_labels(ONE_HOT_MISTAKES[name])
+        check_conditional_d_step(D_MISTAKES[name])
 
 
-# --- combine_vectors --------------------------------------------------------------------------
+def test_d_step_names_the_mistakes():
+    for kind, words in (({"detach": False}, "detach"), ({"zero": False}, "zero_grad"),
+                        ({"fake_labels": "shuffled"}, "same labels"),
+                        ({"targets": (0.0, 1.0)}, "swapped")):
+        with pytest.raises(ExerciseError, match=words):
+            check_conditional_d_step(lambda *a, kind=kind: d_step(*a, **kind))
 
-def combine_vectors_solution(x, y):
-    return torch.cat([x.float(), y.float()], dim=1)
+
+# --- the G step -------------------------------------------------------------------------------
+
+def g_step(G, D, opt_g, labels, *, d_labels="same", detach=False, zero=True, target=1.0,
+           minimax=False, step=True):
+    """The G step, with one thing changed when asked."""
+    z = torch.randn(len(labels), G.z_dim)
+    fake = G(z, labels)
+    y = labels if d_labels == "same" else torch.randint(0, 4, labels.shape)
+    logits = D(fake.detach() if detach else fake, y)
+    loss = -_bce(logits, 0.0) if minimax else _bce(logits, target)
+    if zero:
+        opt_g.zero_grad()
+    loss.backward()
+    if step:
+        opt_g.step()
+    return loss
 
 
-COMBINE_MISTAKES = {
+G_MISTAKES = {
     "stub": _stub,
-    "dim 0": lambda x, y: torch.cat([x.float(), y.float()], dim=0),
-    "stack": lambda x, y: torch.stack([x.float(), y.float()], dim=1),
-    "added": lambda x, y: x.float() + y.float(),
-    "swapped": lambda x, y: torch.cat([y.float(), x.float()], dim=1),
-    "no float": lambda x, y: torch.cat([x, y], dim=1),
-    "detached": lambda x, y: torch.cat([x.detach().float(), y.float()], dim=1),
-    "returns nothing": lambda x, y: None,
+    "D's labels differ from G's": lambda *a: g_step(*a, d_labels="random"),
+    "fakes detached": lambda *a: g_step(*a, detach=True),
+    "grads not zeroed": lambda *a: g_step(*a, zero=False),
+    "target 0": lambda *a: g_step(*a, target=0.0),
+    "minimax loss": lambda *a: g_step(*a, minimax=True),
+    "no step": lambda *a: g_step(*a, step=False),
+    "returns nothing": lambda *a: g_step(*a) and None,
 }
 
 
-def test_combine_solution_passes(capsys):
-    check_combine_vectors(combine_vectors_solution)
-    assert "combine_vectors: all checks passed" in capsys.readouterr().out
+def test_g_step_solution_passes(capsys):
+    check_conditional_g_step(g_step)
+    assert "conditional_g_step: all checks passed" in capsys.readouterr().out
 
 
-def test_combine_of_the_package_passes():
-    check_combine_vectors.__wrapped__(combine_vectors)  # the check agrees with the package
+def test_g_step_with_a_frozen_d_passes():
+    def solution(G, D, opt_g, labels):
+        D.requires_grad_(False)
+        loss = g_step(G, D, opt_g, labels)
+        D.requires_grad_(True)
+        return loss
+
+    check_conditional_g_step(solution)
 
 
-@pytest.mark.parametrize("name", COMBINE_MISTAKES)
-def test_combine_mistakes_fail(name):
+@pytest.mark.parametrize("name", G_MISTAKES)
+def test_g_step_mistakes_fail(name):
     with pytest.raises(ExerciseError):
-        check_combine_vectors(COMBINE_MISTAKES[name])
+        check_conditional_g_step(G_MISTAKES[name])
 
 
-# --- get_input_dimensions ---------------------------------------------------------------------
-
-def get_input_dimensions(z_dim, image_shape, n_classes):
-    return z_dim + n_classes, image_shape[0] + n_classes
-
-
-DIMS_MISTAKES = {
-    "stub": _stub,
-    "swapped": lambda z, s, k: (s[0] + k, z + k),
-    "G without the label": lambda z, s, k: (z, s[0] + k),
-    "D without the label": lambda z, s, k: (z + k, s[0]),
-    "height for channels": lambda z, s, k: (z + k, s[1] + k),
-    "flattened image (an MLP's input)": lambda z, s, k: (z + k, s[0] * s[1] * s[2] + k),
-    "D reads z": lambda z, s, k: (z + k, z + k),
-    "product": lambda z, s, k: (z * k, s[0] + k),
-    "floats": lambda z, s, k: (float(z + k), float(s[0] + k)),
-    "one number": lambda z, s, k: z + k,
-    "returns nothing": lambda z, s, k: None,
-}
+def test_g_step_names_the_mistakes():
+    for kind, words in (({"d_labels": "random"}, "same labels as G"), ({"zero": False}, "zero_grad"),
+                        ({"target": 0.0}, "target is 0"), ({"detach": True}, "detached")):
+        with pytest.raises(ExerciseError, match=words):
+            check_conditional_g_step(lambda *a, kind=kind: g_step(*a, **kind))
 
 
-def test_input_dimensions_solution_passes(capsys):
-    check_input_dimensions(get_input_dimensions)
-    assert "get_input_dimensions: all checks passed" in capsys.readouterr().out
+# --- the package's own step is refused ---------------------------------------------------------
+
+@pytest.mark.parametrize("check", [check_conditional_d_step, check_conditional_g_step])
+def test_the_packages_steps_are_refused(check):
+    def via_package(G, D, opt, *batch):
+        steps = GANSteps()
+        return steps.d_step(G, D, batch[0], (batch[1],), lambda r, f: _bce(r, 1.0) + _bce(f, 0.0)).loss
+
+    with pytest.raises(ExerciseError, match="write it yourself"):
+        check(via_package)
+    assert GANSteps.__name__ == "GANSteps"  # restored afterwards
 
 
-def test_input_dimensions_of_the_package_pass():
-    check_input_dimensions(input_dims)
+def test_the_packages_d_step_agrees_with_the_check():
+    def via_package(G, D, opt_d, real, labels):
+        d = GANSteps().d_step(G, D, real, (labels,), lambda r, f: _bce(r, 1.0) + _bce(f, 0.0))
+        opt_d.zero_grad()
+        d.loss.backward()
+        opt_d.step()
+        return d.loss
 
-
-@pytest.mark.parametrize("name", DIMS_MISTAKES)
-def test_input_dimensions_mistakes_fail(name):
-    with pytest.raises(ExerciseError):
-        check_input_dimensions(DIMS_MISTAKES[name])
+    check_conditional_d_step.__wrapped__(via_package)

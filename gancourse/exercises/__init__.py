@@ -1,6 +1,8 @@
 """Exercise checks: each ``check_*`` passes on a right answer and raises ExerciseError naming the mistake.
 
 Student versions of the notebooks: ``python -m gancourse.exercises make-student SRC DEST``.
+With ``GANCOURSE_HIDDEN_TESTS=1`` in the environment (nbgrader's hidden-test mode), a failure
+message says what failed but shows no expected value.
 """
 
 from gancourse.exercises._check import ExerciseError

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
+import re
 import signal
 import sys
 import threading
@@ -14,8 +16,42 @@ from typing import Any, Callable, TypeVar
 TIME_LIMIT_S = 60.0  # one call of a student's function; the course's own answers take well under a second
 
 
+HIDDEN_TESTS_ENV = "GANCOURSE_HIDDEN_TESTS"
+# A number standing alone (not part of a name such as x1 or ch05): 16, -0.7, 1e-05, 2.5e+3.
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.])")
+_NUMBERS_LIST = re.compile(r"\[[\s\d.,eE+\-\[\]…]*\]")  # [[1.0, 0], [0, 1]] and the like
+
+
+def hidden_tests() -> bool:
+    """True under nbgrader's hidden-test mode: ``GANCOURSE_HIDDEN_TESTS=1`` in the environment.
+
+    Then every failure message still says what failed, but not the expected value: the numbers in
+    it are replaced by "…" (the student's own ones too, since a message often states both).
+    """
+    return os.environ.get(HIDDEN_TESTS_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def hide_values(message: str) -> str:
+    """Return ``message`` with its numbers and lists of numbers replaced by "…"."""
+    return _NUMBERS_LIST.sub("[…]", _NUMBER.sub("…", message))
+
+
+def reveal(text: str) -> str:
+    """Return ``text`` (a part of a message that states an expected value), or "" in hidden mode."""
+    return "" if hidden_tests() else text
+
+
 class ExerciseError(AssertionError):
-    """Raised by a ``check_*`` function when the student's code gives a wrong answer."""
+    """Raised by a ``check_*`` function when the student's code gives a wrong answer.
+
+    In hidden-test mode (see ``hidden_tests``) the message keeps what failed and hides the values.
+    """
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        text = str(message)
+        if hidden_tests():
+            text = hide_values(text) + " [hidden-test mode: expected values are not shown]"
+        super().__init__(text, *args)
 
 
 def call_student(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -121,5 +157,6 @@ def refuses(*package_functions: str) -> Callable[[Check], Check]:
                 raise ExerciseError(f"{exercise} is the package's own version: write yours and pass it")
             with _refusing(fn, exercise, originals):
                 return check(fn, *args, **kwargs)
+        guarded.refused = tuple(package_functions)  # type: ignore[attr-defined]
         return guarded  # type: ignore[return-value]
     return decorate

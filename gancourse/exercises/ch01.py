@@ -20,6 +20,7 @@ __all__ = [
     "check_js_divergence_discrete",
     "check_discriminator_loss_from_logits",
     "check_kl_divergence_discrete",
+    "check_discriminator_reaches_optimum",
 ]
 
 LOG2 = math.log(2.0)
@@ -202,4 +203,42 @@ def check_kl_divergence_discrete(fn: Callable[[np.ndarray, np.ndarray], Any]) ->
     got = _scalar(call_student(fn, np.array([0.5, 0.5]), np.array([1.0, 0.0])), name)
     expect(got == math.inf,
            f"{name}([1/2, 1/2], [1, 0]) should be +inf (p puts mass where q has none), got {got}")
+    passed(name)
+
+
+# -- Experiment: a discriminator of your own, trained to D* ------------------------------------
+
+def check_discriminator_reaches_optimum(discriminator: Callable[[torch.Tensor], Any], p_data: Any,
+                                        p_g: Any, tolerance: float = 0.03) -> None:
+    """Grade a trained discriminator: where the data lie, D(x) must be within ``tolerance`` of D*.
+
+    ``discriminator`` maps points of shape (N, 1) to logits, (N,) or (N, 1); ``p_data`` and ``p_g``
+    are the two 1-D distributions it was trained on (anything with ``pdf``, such as ``Gaussian1D``
+    or ``Mixture1D``). The distance is the mean |D(x) - D*(x)| under (p_data + p_g) / 2.
+    """
+    name = "discriminator_reaches_optimum"
+    for what, p in (("p_data", p_data), ("p_g", p_g)):
+        expect(callable(getattr(p, "pdf", None)), f"{name}: {what} must have a pdf method (a Gaussian1D or "
+                                                  f"Mixture1D of gancourse.data.toy), got {type(p).__name__}")
+    x = np.linspace(-30.0, 30.0, 24_001)
+    pd_, pg = np.asarray(p_data.pdf(x), float), np.asarray(p_g.pdf(x), float)
+    weight = (pd_ + pg) / 2
+    keep = weight > 1e-12
+    x, pd_, pg, weight = x[keep], pd_[keep], pg[keep], weight[keep] / weight[keep].sum()
+    d_star = pd_ / (pd_ + pg)
+    with torch.no_grad():
+        logits = call_student(discriminator, torch.tensor(x, dtype=torch.float32)[:, None])
+    expect(isinstance(logits, torch.Tensor), f"{name}: the discriminator must return a tensor of logits, got "
+                                             f"{type(logits).__name__}")
+    expect(logits.numel() == len(x), f"{name}: the discriminator must return one logit per point, got shape "
+                                     f"{tuple(logits.shape)} for {len(x)} points")
+    d = torch.sigmoid(logits.detach().double().flatten()).numpy()
+    gap = float((weight * np.abs(d - d_star)).sum())
+    expect(np.isfinite(gap), f"{name}: the discriminator returned NaN or infinite logits")
+    blind = float((weight * np.abs(0.5 - d_star)).sum())
+    expect(gap <= tolerance,
+           f"{name}: on average D is {gap:.3f} away from D* where the data lie (a constant D = 1/2 is "
+           f"{blind:.3f} away); train longer, with more samples per step or a decaying learning rate, "
+           f"until the gap is at most {tolerance}; if D is about 1 - D*, its targets are swapped")
+    print(f"mean |D - D*| = {gap:.4f} (at most {tolerance} asked; a constant 1/2 scores {blind:.3f})")
     passed(name)

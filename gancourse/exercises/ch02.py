@@ -15,7 +15,7 @@ from torch import nn
 
 from gancourse.exercises._check import ExerciseError, call_student, expect, passed, refuses
 
-__all__ = ["check_sample_noise", "check_nonsaturating_generator_loss", "check_discriminator_step"]
+__all__ = ["check_sample_noise", "check_nonsaturating_generator_loss", "check_discriminator_step", "check_ring_coverage"]
 
 LOG2 = math.log(2.0)
 
@@ -216,4 +216,28 @@ def check_discriminator_step(fn: Callable[..., Any]) -> None:
     expect(_close(got, 200.0), f"{name} with every logit -200 should return 200, got {got}")
     # dL/db = -sigmoid(200) + sigmoid(-200) = -1: the step moves b from -200 to -199.
     expect(abs(float(D.b.detach()) + 199.0) < 1e-4, f"after the step b should be -199, got {float(D.b.detach())}")
+    passed(name)
+
+
+# -- Experiment: a toy GAN of your own that covers the ring -------------------------------------
+
+def check_ring_coverage(generator: nn.Module, min_modes: int = 6, min_quality: float = 0.5) -> None:
+    """Grade a generator trained on the ring of 8 Gaussians (``gancourse.data.toy.ring``).
+
+    Draws 2,500 samples from a fixed seed and counts the modes covered and the share of
+    high-quality samples (within 3 standard deviations of a centre), as Chapter 2 does.
+    """
+    from gancourse.metrics import evaluate_toy_generator
+
+    name = "ring_coverage"
+    expect(isinstance(generator, nn.Module) and isinstance(getattr(generator, "z_dim", None), int),
+           f"{name}: pass the generator itself, an nn.Module with a z_dim attribute (such as MLPGenerator)")
+    modes, quality = evaluate_toy_generator(generator, "ring", n=2_500, seed=0)
+    expect(quality >= min_quality,
+           f"{name}: only {quality:.0%} of the samples lie within 3 standard deviations of a mode (at least "
+           f"{min_quality:.0%} asked): train longer, or check that it learned the ring, not another set")
+    expect(modes >= min_modes,
+           f"{name}: the samples cover {modes} of the 8 modes (at least {min_modes} asked): that is mode "
+           "collapse; try the non-saturating loss, a smaller learning rate, or another seed")
+    print(f"modes covered: {modes} of 8; high-quality samples: {quality:.0%}")
     passed(name)

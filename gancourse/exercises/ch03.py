@@ -17,7 +17,7 @@ from torch import nn
 
 from gancourse.exercises._check import ExerciseError, call_student, expect, passed, refuses
 
-__all__ = ["check_generator_block", "check_discriminator_block", "check_dcgan_init"]
+__all__ = ["check_generator_block", "check_discriminator_block", "check_dcgan_init", "check_judge_confidence"]
 
 _NORMS = (nn.BatchNorm2d, nn.InstanceNorm2d, nn.GroupNorm, nn.LayerNorm)
 _ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.ELU, nn.GELU, nn.SiLU)
@@ -216,4 +216,32 @@ def check_dcgan_init(fn: Callable[[nn.Module], Any]) -> None:
         expect(torch.all(layer.bias == 0).item(),
                f"{name}: the {label} biases must be 0 (nn.init.zeros_(m.bias)), got values like "
                f"{layer.bias.detach().flatten()[:3].tolist()}")
+    passed(name)
+
+
+# -- Experiment: a DCGAN whose glyphs the judge reads with confidence -------------------------
+
+def check_judge_confidence(generator: nn.Module, threshold: float = 0.8, n: int = 500) -> None:
+    """Grade a DCGAN trained on 28 x 28 glyphs: the glyph judge's mean confidence on its samples.
+
+    The confidence of one image is the judge's largest class probability; real glyphs score about
+    1, blobs about 0.1 to 0.5. ``n`` samples are drawn from a fixed seed.
+    """
+    from gancourse.metrics.judges import glyph_classifier
+    from gancourse.models import generate
+
+    name = "judge_confidence"
+    expect(isinstance(generator, nn.Module) and isinstance(getattr(generator, "z_dim", None), int),
+           f"{name}: pass the generator itself, an nn.Module with a z_dim attribute (such as DCGANGenerator)")
+    images = generate(generator, n, seed=0)
+    expect(tuple(images.shape[1:]) == (1, 28, 28),
+           f"{name}: the judge reads 1 x 28 x 28 glyphs; your generator draws {tuple(images.shape[1:])}")
+    expect(bool(torch.isfinite(images).all()), f"{name}: the samples contain NaN or infinite pixels")
+    judge = glyph_classifier().model
+    with torch.no_grad():
+        confidence = torch.softmax(judge(images.float()), dim=1).max(dim=1).values.mean().item()
+    expect(confidence >= threshold,
+           f"{name}: the judge's mean confidence on your samples is {confidence:.2f} (at least {threshold} "
+           "asked): train longer, or follow Chapter 3's schedule (a high learning rate, then a low one)")
+    print(f"the judge's mean confidence on {n} samples: {confidence:.3f}")
     passed(name)

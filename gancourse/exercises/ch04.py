@@ -22,6 +22,7 @@ __all__ = [
     "check_gradient_penalty",
     "check_critic_loss",
     "check_wasserstein_generator_loss",
+    "check_clipping_collapse",
 ]
 
 
@@ -303,4 +304,35 @@ def check_wasserstein_generator_loss(fn: Callable[[torch.Tensor], Any]) -> None:
     out.backward()
     expect(scores.grad is not None and torch.allclose(scores.grad, torch.full((4,), -0.25)),
            f"{name}: its gradient is -1/N for each of the N scores (-0.25 here)")
+    passed(name)
+
+
+# -- Experiment: the clipping collapse, reproduced ---------------------------------------------
+
+def check_clipping_collapse(critic: nn.Module, clip: float, min_share: float = 0.5) -> None:
+    """Grade a critic trained with weight clipping at ``clip``: most weights must sit at +-clip.
+
+    Only the weight matrices count (not biases); a weight sits at the bound when it is within 1 % of
+    ``clip`` from it. Both signs must be there: the collapse piles the weights on the two ends.
+    """
+    name = "clipping_collapse"
+    expect(isinstance(critic, nn.Module), f"{name}: pass the critic itself, an nn.Module")
+    expect(isinstance(clip, (int, float)) and clip > 0, f"{name}: clip must be the positive clipping bound c")
+    weights = torch.cat([p.detach().flatten() for n, p in critic.named_parameters()
+                         if p.ndim >= 2 and "weight" in n] or [torch.zeros(0)]).double()
+    expect(weights.numel() > 0, f"{name}: the critic has no weight matrices")
+    largest = weights.abs().max().item()
+    expect(largest <= clip * (1 + 1e-6),
+           f"{name}: a weight of size {largest:.3g} exceeds the bound {clip}: clamp every parameter to "
+           "[-c, c] after each critic step (p.data.clamp_(-c, c))")
+    at_top = (weights >= clip * 0.99).double().mean().item()
+    at_bottom = (weights <= -clip * 0.99).double().mean().item()
+    expect(at_top + at_bottom >= min_share,
+           f"{name}: {at_top + at_bottom:.0%} of the weights sit at +-{clip} (at least {min_share:.0%} asked): "
+           "train the critic longer (more critic steps), or with a smaller clip")
+    expect(min(at_top, at_bottom) >= 0.1 * (at_top + at_bottom),
+           f"{name}: the weights at the bounds are nearly all on one side ({at_top:.0%} at +c, {at_bottom:.0%} "
+           "at -c): is the clamp one-sided?")
+    print(f"{at_top + at_bottom:.0%} of the critic's weights sit at +-{clip} "
+          f"({at_top:.0%} at +c, {at_bottom:.0%} at -c)")
     passed(name)

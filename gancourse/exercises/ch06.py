@@ -36,7 +36,7 @@ import torch
 
 from gancourse.exercises._check import ExerciseError, call_student, expect, passed, refuses
 
-__all__ = ["check_sample_codes", "check_mi_loss"]
+__all__ = ["check_sample_codes", "check_mi_loss", "check_code_matches_classes"]
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -202,4 +202,36 @@ def check_mi_loss(fn: Callable[..., Any]) -> None:
           and torch.allclose(cat_logits.grad[0], torch.tensor([0.125, -0.125]), atol=1e-6))
     expect(ok, f"{name}: its gradients should be d/dmu = (-0.125, 0), d/dlog_std = (0.375, 0.5) per sample and "
                "d/dlogits = (softmax - one_hot) / N: is every term differentiable?")
+    passed(name)
+
+
+# -- Experiment: an InfoGAN whose categorical code picks the digit -----------------------------
+
+def check_code_matches_classes(generator: Any, target: float = 0.5, n_categories: int = 10,
+                               n_continuous: int = 2) -> None:
+    """Grade an InfoGAN generator of 28 x 28 glyphs: how well its categorical code matches the digits.
+
+    The generator reads [noise, one_hot(c_cat), c_cont] (its ``z_dim`` counts all three); the
+    matching accuracy is the share of 1,000 samples whose code value, under the best one-to-one
+    assignment of code values to digits, is the digit the glyph judge reads.
+    """
+    from gancourse.metrics.factors import measure_codes
+    from gancourse.metrics.judges import glyph_classifier
+
+    name = "code_matches_classes"
+    expect(isinstance(getattr(generator, "z_dim", None), int) and callable(generator),
+           f"{name}: pass the generator itself, an nn.Module with a z_dim attribute")
+    judge = glyph_classifier().model
+
+    def classify(images: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return judge(images.float()).argmax(1)
+
+    m = measure_codes(generator, classify, n_categories, n_continuous, n=1_000, seed=123)
+    chance = 1 / n_categories
+    expect(m.matching_accuracy >= target,
+           f"{name}: the categorical code matches the digits for {m.matching_accuracy:.0%} of the samples "
+           f"(chance is about {chance:.0%}; at least {target:.0%} asked): raise lambda_cat, train longer, "
+           "or check that Q's categorical head is trained on both steps")
+    print(f"matching accuracy of the categorical code: {m.matching_accuracy:.1%}")
     passed(name)

@@ -27,7 +27,7 @@ import torch
 
 from gancourse.exercises._check import ExerciseError, call_student, expect, passed, refuses
 
-__all__ = ["check_noise_update", "check_score_with_penalty"]
+__all__ = ["check_noise_update", "check_score_with_penalty", "check_steering"]
 
 
 @refuses("gancourse.control.noise_update")
@@ -128,4 +128,35 @@ def check_score_with_penalty(fn: Callable[..., Any]) -> None:
     expect(logits.grad is not None and torch.allclose(logits.grad, want),
            f"{name}: its gradient in the logits should be {want.tolist()} (1 for the target, -2 w change for the "
            f"others), got {None if logits.grad is None else logits.grad.tolist()}")
+    passed(name)
+
+
+# -- Experiment: steer one attribute, hold the others --------------------------------------------
+
+def check_steering(before: torch.Tensor, after: torch.Tensor, target: int, min_gain: float = 1.0,
+                   max_leak: float = 0.5) -> None:
+    """Grade a steering run from the attribute judge's logits before and after it, shape (N, A).
+
+    The target's logit must rise by at least ``min_gain`` on average, and the other attributes'
+    logits must move, on average, by at most ``max_leak`` times that gain.
+    """
+    name = "steering"
+    for what, t in (("before", before), ("after", after)):
+        expect(isinstance(t, torch.Tensor) and t.ndim == 2,
+               f"{name}: {what} must be the judge's logits, a tensor of shape (N, attributes)")
+    expect(before.shape == after.shape, f"{name}: before {tuple(before.shape)} and after {tuple(after.shape)} "
+                                        "must be the logits of the same N samples")
+    n_attr = before.shape[1]
+    expect(isinstance(target, int) and 0 <= target < n_attr, f"{name}: target must be an attribute index "
+                                                             f"in 0..{n_attr - 1}")
+    delta = (after - before).detach().double()
+    gain = delta[:, target].mean().item()
+    others = [i for i in range(n_attr) if i != target]
+    leak = delta[:, others].abs().mean().item() if others else 0.0
+    expect(gain >= min_gain, f"{name}: the target's logit rose by {gain:.2f} on average (at least {min_gain} "
+                             "asked): take more steps or a larger step size")
+    expect(leak <= max_leak * gain,
+           f"{name}: the other attributes moved by {leak:.2f} on average, more than {max_leak} x the gain "
+           f"({gain:.2f}): add the penalty that holds them still (score_with_penalty) or raise its weight")
+    print(f"target gain {gain:.2f}; the others moved {leak:.2f} on average ({leak / gain:.2f} x the gain)")
     passed(name)

@@ -48,7 +48,7 @@ import torch
 
 from gancourse.exercises._check import ExerciseError, call_student, expect, passed, refuses
 
-__all__ = ["check_frechet_distance", "check_fid_from_features", "check_inception_score"]
+__all__ = ["check_frechet_distance", "check_fid_from_features", "check_inception_score", "check_fid_extrapolation"]
 
 SQRT3 = math.sqrt(3.0)
 TOL = 1e-6  # relative (absolute below 1): every expected value is a closed form, exact to rounding
@@ -328,3 +328,35 @@ def check_inception_score(fn: Callable[..., Any]) -> None:
     expect(_close(got, want), f"{name}([[1, 0], [1/2, 1/2]]) should be exp((log(4/3) + log(4/3) / 2) / 2) = "
                               f"(4/3)^(3/4) = {want:.6f}, got {got}")
     passed(name)
+
+
+# -- Experiment: FID's bias in the number of samples, and FID at infinity -----------------------
+
+def check_fid_extrapolation(ns: Any, fids: Any, min_r2: float = 0.9) -> float:
+    """Grade a measurement of FID at several sample sizes N; return the extrapolated FID at N = oo.
+
+    FID is biased upwards by a term that shrinks like 1/N (Chong and Forsyth, 2020): the values must
+    fall as N grows and lie on a line in 1/N (coefficient of determination at least ``min_r2``); the
+    line's intercept is FID at infinity.
+    """
+    name = "fid_extrapolation"
+    ns, fids = np.asarray(ns, dtype=float).ravel(), np.asarray(fids, dtype=float).ravel()
+    expect(len(ns) == len(fids), f"{name}: ns and fids must have one value each per size, got {len(ns)} "
+                                 f"and {len(fids)}")
+    expect(len(np.unique(ns)) >= 3, f"{name}: measure FID at three sample sizes or more, got {len(np.unique(ns))}")
+    expect(bool(np.all(np.isfinite(fids)) and np.all(ns > 1)), f"{name}: the sizes must be > 1 and the FIDs finite")
+    order = np.argsort(ns)
+    ns, fids = ns[order], fids[order]
+    expect(fids[0] > fids[-1], f"{name}: FID at the largest N is not below FID at the smallest: its bias "
+                               "shrinks with N; use the same generator and real set at every size")
+    x = 1.0 / ns
+    slope, intercept = np.polyfit(x, fids, 1)
+    residual = fids - (slope * x + intercept)
+    r2 = 1 - residual.var() / fids.var()
+    expect(slope > 0, f"{name}: the fitted line in 1/N falls as 1/N grows (slope {slope:.3g}): FID's bias is "
+                      "positive")
+    expect(r2 >= min_r2, f"{name}: FID is not close to a line in 1/N (R^2 = {r2:.2f}, at least {min_r2} asked): "
+                         "use more sizes, or average a few draws at each size")
+    print(f"FID at infinity {intercept:.3f} (the line in 1/N: slope {slope:.3g}, R^2 = {r2:.3f})")
+    passed(name)
+    return float(intercept)
