@@ -104,7 +104,9 @@ def test_no_answer_is_imported_before_its_exercise(path):
 
 
 def test_the_chapters_with_refusing_checks_are_scanned():
-    checked = {p.stem[:2]: exercise_checks(nbformat.read(p, as_version=4)) for p in NOTEBOOKS}
+    checked: dict[str, list] = {}
+    for p in NOTEBOOKS:  # a chapter may span several pages (04_wgan, 04_wgan_on_images, ...)
+        checked.setdefault(p.stem[:2], []).extend(exercise_checks(nbformat.read(p, as_version=4)))
     for chapter in ("01", "02", "03", "04", "05", "06", "07", "08"):
         assert any(c.refused for c in checked[chapter]), f"chapter {chapter}: no refusing check found"
 
