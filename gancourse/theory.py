@@ -24,6 +24,7 @@ from typing import Any, Callable, Union
 import numpy as np
 from scipy.special import logsumexp
 
+from gancourse import checks
 from gancourse.data.toy import Gaussian1D, Mixture1D
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "kl_divergence",
     "js_divergence",
     "value_function",
+    "dirac_gan_field",
+    "dirac_gan_trajectory",
 ]
 
 Density = Union[Callable[[np.ndarray], Any], Gaussian1D, Mixture1D]
@@ -280,3 +283,55 @@ def value_function(
     with np.errstate(invalid="ignore"):
         integrand = np.where(pd > 0, pd * log_d, 0.0) + np.where(pg > 0, pg * log_1m_d, 0.0)
     return float(np.trapezoid(integrand, x))
+
+
+# --------------------------------------------------------------------------------------------
+# the Dirac-GAN: gradient play on V(theta, psi) = psi * theta (Mescheder et al., 2018)
+# --------------------------------------------------------------------------------------------
+
+DIRAC_METHODS = ("simultaneous", "alternating")
+
+
+def dirac_gan_field(theta: Any, psi: Any, gamma: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Return the gradient-play field (-dV/dtheta, dV/dpsi - gamma * psi) of the Dirac-GAN.
+
+    The data are a point mass at 0, the generator a point mass at theta, the discriminator
+    D(x) = psi * x, and with the linear (Wasserstein) loss V(theta, psi) = psi * theta:
+    the generator descends V, the discriminator ascends it. ``gamma`` > 0 adds the R1 penalty
+    (gamma / 2) * |dD/dx|^2 = (gamma / 2) * psi^2 to the discriminator's loss.
+    """
+    gamma = checks.number("gamma", gamma, "the R1 weight; 0 for none", at_least=0)
+    theta, psi = np.asarray(theta, dtype=np.float64), np.asarray(psi, dtype=np.float64)
+    return -psi, theta - gamma * psi
+
+
+def dirac_gan_trajectory(
+    theta0: float,
+    psi0: float,
+    *,
+    h: float,
+    steps: int,
+    method: str = "simultaneous",
+    gamma: float = 0.0,
+) -> np.ndarray:
+    """Return the (steps + 1, 2) array of (theta, psi) visited by gradient play with step h.
+
+    ``"simultaneous"``: both players step from the same point. ``"alternating"``: the generator
+    steps first and the discriminator answers at the generator's new position.
+    """
+    theta = checks.number("theta0", theta0, "the generator's starting point")
+    psi = checks.number("psi0", psi0, "the discriminator's starting slope")
+    h = checks.number("h", h, "the step size", above=0)
+    steps = checks.integer("steps", steps, "the number of updates", at_least=0)
+    method = checks.one_of("method", method, DIRAC_METHODS)
+    gamma = checks.number("gamma", gamma, "the R1 weight; 0 for none", at_least=0)
+    path = np.empty((steps + 1, 2))
+    path[0] = theta, psi
+    for k in range(1, steps + 1):
+        d_theta, d_psi = dirac_gan_field(theta, psi, gamma)
+        theta = theta + h * float(d_theta)
+        if method == "alternating":  # the discriminator sees the generator's new position
+            d_psi = dirac_gan_field(theta, psi, gamma)[1]
+        psi = psi + h * float(d_psi)
+        path[k] = theta, psi
+    return path
