@@ -3,13 +3,13 @@
 Each is the generator of a GAN trained on one of the 2-D mode-counting benchmarks
 (``gancourse.data.toy.ring()`` or ``grid()``, their default widths) with one of the methods of
 ``gancourse.training.grouped.RECIPES``; ``scripts/train_toy_models.py`` rebuilds them. A model is
-an ordinary shipped model (``toy_<dataset>_<method>``: weights + card); its card's ``info`` holds the
+an ordinary shipped model (``toy_<dataset>_<method>_s<seed>``: weights + card); its card's ``info`` holds the
 recipe, the seed, the steps and the mode coverage measured when it was made.
 
     >>> from gancourse.pretrained import load_toy_generator, toy_model_info
-    >>> G = load_toy_generator("ring", "wgan-gp")
-    >>> toy_model_info("ring", "wgan-gp").modes_covered
-    8
+    >>> G = load_toy_generator("ring", "wgan-gp", seed=1)
+    >>> toy_model_info("ring", "wgan-gp", seed=1).steps
+    3000
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from gancourse import checks
 from gancourse.models.mlp import MLPGenerator
 from gancourse.pretrained.cards import HERE, load_shipped, shipped_card
 
-__all__ = ["DATASETS", "METHODS", "ToyModel", "toy_model_name", "list_toy_models", "toy_model_info",
+__all__ = ["DATASETS", "METHODS", "SEEDS", "ToyModel", "toy_model_name", "list_toy_models", "toy_model_info",
            "load_toy_generator", "wgan_gp_sweep"]
 
 SWEEP = "wgan_gp_sweep.json"  # scripts/sweep_wgan_gp.py: WGAN-GP's lambda against its learning rates
 DATASETS = ("ring", "grid")
+SEEDS = (0, 1, 2)  # every (data set, method) is trained from three seeds (Chapter 4's fair protocol)
 # The methods of Chapter 4's table, in its order.
 METHODS = ("gan", "nsgan", "wgan", "wgan-gp", "sn-hinge")
 
@@ -55,16 +56,17 @@ class ToyModel:
         return HERE / f"{self.name}.safetensors"
 
 
-def toy_model_name(dataset: str, method: str) -> str:
-    """Return the shipped model's name for ``dataset`` ('ring', 'grid') and ``method``: 'toy_ring_wgan-gp'."""
+def toy_model_name(dataset: str, method: str, seed: int = 0) -> str:
+    """Return the shipped model's name for ``dataset``, ``method`` and ``seed``: 'toy_ring_wgan-gp_s0'."""
     checks.one_of("dataset", dataset, DATASETS)
     checks.one_of("method", method, METHODS)
-    return f"toy_{dataset}_{method}"
+    checks.one_of("seed", seed, SEEDS, "the seeds the toy generators were trained from")
+    return f"toy_{dataset}_{method}_s{seed}"
 
 
-def toy_model_info(dataset: str, method: str) -> ToyModel:
-    """Return the description of the shipped generator for ``dataset`` ('ring', 'grid') and ``method``."""
-    name = toy_model_name(dataset, method)
+def toy_model_info(dataset: str, method: str, seed: int = 0) -> ToyModel:
+    """Return the description of the shipped generator for ``dataset``, ``method`` and ``seed``."""
+    name = toy_model_name(dataset, method, seed)
     card = shipped_card(name)
     info = card["info"]
     return ToyModel(dataset, method, name, card["kwargs"], info["config"], info["seed"], info["steps"],
@@ -73,17 +75,17 @@ def toy_model_info(dataset: str, method: str) -> ToyModel:
 
 
 def list_toy_models() -> list[ToyModel]:
-    """Return every shipped toy model's description, in (dataset, method) order."""
-    return [toy_model_info(d, m) for d in DATASETS for m in METHODS]
+    """Return every shipped toy model's description, in (dataset, method, seed) order."""
+    return [toy_model_info(d, m, s) for d in DATASETS for m in METHODS for s in SEEDS]
 
 
-def load_toy_generator(dataset: str, method: str) -> MLPGenerator:
-    """Return the shipped generator for ``dataset`` and ``method``, in eval mode, on the CPU.
+def load_toy_generator(dataset: str, method: str, seed: int = 0) -> MLPGenerator:
+    """Return the shipped generator for ``dataset``, ``method`` and ``seed``, in eval mode, on the CPU.
 
     Loaded by ``load_shipped``: the file's SHA-256 checked against its card, the weights read with
     safetensors (no pickle) into the recorded ``MLPGenerator``, every tensor matched (strict).
     """
-    G, _ = load_shipped(toy_model_name(dataset, method))
+    G, _ = load_shipped(toy_model_name(dataset, method, seed))
     return G
 
 
