@@ -190,6 +190,37 @@ def test_imports_cell_sets_profile_and_seed(path: Path):
     )
 
 
+CODE_COLUMNS = 88  # the book's code column: longer lines scroll out of sight on the page
+
+
+@pytest.mark.parametrize("path", _notebook_params())
+def test_code_fits_the_page(path: Path):
+    """Every code line fits the rendered code column (the verbatim install cell excepted)."""
+    long_lines = [
+        f"cell {cell.get('id')}: {len(line)} columns: {line[:60]}..."
+        for cell in _read(path).cells
+        if cell.cell_type == "code" and cell.source != INSTALL_CELL
+        for line in cell.source.splitlines()
+        if len(line) > CODE_COLUMNS
+    ]
+    assert not long_lines, (
+        f"{path.name}: code lines longer than {CODE_COLUMNS} columns (wrap them, e.g. "
+        "`ruff format --line-length 88`):\n" + "\n".join(long_lines)
+    )
+
+
+@pytest.mark.parametrize("path", _notebook_params())
+def test_solutions_behind_a_toggle(path: Path):
+    """A solution cell is collapsed on the page (hide-input), so readers try the exercise first."""
+    open_solutions = [
+        cell.get("id")
+        for cell in _read(path).cells
+        if cell.cell_type == "code" and BEGIN_SOLUTION in cell.source
+        and not {"hide-input", "remove-input"} & set(cell.metadata.get("tags", []))
+    ]
+    assert not open_solutions, f"{path.name}: tag these solution cells hide-input: {open_solutions}"
+
+
 @pytest.mark.parametrize("path", _notebook_params())
 def test_listed_in_toc(path: Path):
     entry = f"notebooks/{path.stem}"
