@@ -55,13 +55,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         counter = 0
     else:
         counter = getattr(item.parent, "_executed_count", 0)
+    if report.skipped:  # a cell tagged nbval-skip (e.g. an exercise the student runs): shown without outputs
+        item.cell.outputs, item.cell.execution_count = [], None
+        return
     if report.passed and executed.get(path) is not None:
         counter += 1
         item.cell.outputs = [_output(out, counter) for out in (item.test_outputs or [])]
         item.cell.execution_count = counter
         item.parent._executed_count = counter
     else:
-        executed[path] = None  # a cell failed or was skipped: this notebook is not rendered from nbval
+        executed[path] = None  # a cell failed: this notebook is not rendered from nbval
 
 
 def _output(out: dict, count: int) -> nbformat.NotebookNode:
