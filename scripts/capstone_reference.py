@@ -12,7 +12,9 @@ reference runs ran). Writes into ``--out``:
     OMP_NUM_THREADS=1 python scripts/capstone_reference.py --tier simple --seed 1 --steps 20 --out /tmp/x
 
 ``--collect capstone_runs --into FILE`` gathers the ``scores.json`` of every folder under it into one small
-file (what ships as ``gancourse/capstone/reference_runs.json``, read by ``capstone.tiers``).
+file (what ships as ``gancourse/capstone/reference_runs.json``, read by ``capstone.tiers``); an existing
+FILE is refused unless ``--update`` is given, which replaces the rows of the runs found and keeps the rest
+(how one recipe's runs are redone without rerunning the others).
 """
 
 from __future__ import annotations
@@ -34,16 +36,28 @@ N_IMAGES = 1_000
 KEPT = ("fd", "fd_ci", "detector_rate", "class_entropy", "memorised", "copied_share")
 
 
-def collect(runs: Path, into: Path) -> list[dict]:
-    """Write the scores of every ``runs/*/scores.json`` into ``into`` (a JSON file); return the runs."""
+def collect(runs: Path, into: Path, *, update: bool = False) -> list[dict]:
+    """Write the scores of every ``runs/*/scores.json`` into ``into`` (a JSON file); return its runs.
+
+    ``into`` must be new unless ``update``: then its rows are kept except those of the (tier, seed)
+    pairs found under ``runs``, which the new runs replace.
+    """
     found = sorted(runs.glob("*/scores.json"))
     if not found:
         raise SystemExit(f"--collect: no */scores.json under {runs}; pass the folder whose subfolders are --out's")
+    if into.exists() and not update:
+        raise SystemExit(f"--into {into} exists: pass --update to replace its rows of the runs found under "
+                         f"{runs} (and keep the others), or choose a new file")
+    if update and not into.is_file():
+        raise SystemExit(f"--update: {into} is not a file to update; leave out --update to write a new one")
     rows = []
     for path in found:
         r = json.loads(path.read_text())
         rows.append({"tier": r["tier"], "seed": r["seed"], "steps": r["steps"], "train_seconds": r["train_seconds"],
                      **{k: r["grade"][k] for k in KEPT}, "torch": r["torch"], "command": r["command"]})
+    if update:
+        new = {(r["tier"], r["seed"]) for r in rows}
+        rows += [r for r in json.loads(into.read_text())["runs"] if (r["tier"], r["seed"]) not in new]
     rows.sort(key=lambda r: (RECIPE_NAMES.index(r["tier"]), r["seed"]))
     into.write_text(json.dumps({"about": "capstone reference runs: scripts/capstone_reference.py, one thread "
                                          "on a shared 2-core CPU; scores from gancourse.capstone.grade (quick)",
@@ -59,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         collector = argparse.ArgumentParser(description="gather reference runs into one file")
         collector.add_argument("--collect", type=Path, required=True, help="the folder of the runs' --out folders")
         collector.add_argument("--into", type=Path, required=True, help="the JSON file to write")
+        collector.add_argument("--update", action="store_true",
+                               help="--into exists: replace its rows of the runs found, keep the others")
         opts = collector.parse_args(argv)
-        print(f"{len(collect(opts.collect, opts.into))} runs written to {opts.into}")
+        print(f"{len(collect(opts.collect, opts.into, update=opts.update))} runs written to {opts.into}")
         return 0
     parser.add_argument("--tier", required=True, choices=RECIPE_NAMES, help="whose reference recipe to train")
     parser.add_argument("--seed", type=int, default=0, help="the run's seed (the reference runs: 0, 1, 2)")

@@ -12,7 +12,14 @@ import pytest
 import torch
 
 from gancourse.capstone import TIER_NAMES, TIERS, tier
-from gancourse.capstone.recipes import RECIPE_NAMES, RECIPES, sample, train_recipe
+from gancourse.capstone.recipes import (
+    RECIPE_NAMES,
+    RECIPES,
+    CroppedGenerator,
+    PaddedGenerator,
+    sample,
+    train_recipe,
+)
 from gancourse.capstone.tiers import RUNS_FILE, REACHES, reference_runs, rule_violations
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,6 +81,27 @@ def test_each_recipe_trains_with_the_course_loop_and_samples_reproducibly(name):
     assert a.shape == (8, 1, 28, 28) and torch.equal(a, b) and a.abs().max() <= 1
 
 
+def test_padding_frames_a_generator_with_background_and_cropping_takes_it_off():
+    class Fixed(torch.nn.Module):
+        z_dim = 4
+
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.ones(()))
+
+        def forward(self, z):
+            return torch.tanh(z.sum(1)).view(-1, 1, 1, 1).expand(-1, 1, 28, 28) * self.scale
+
+    G, z = Fixed(), torch.randn(3, 4)
+    framed = PaddedGenerator(G, 2)(z)
+    assert framed.shape == (3, 1, 32, 32)
+    assert (framed[..., :2, :] == -1).all() and (framed[..., :, -2:] == -1).all()
+    assert torch.equal(CroppedGenerator(PaddedGenerator(G, 2), 2)(z), G(z))
+    assert PaddedGenerator(G, 2).z_dim == CroppedGenerator(G, 1).z_dim == 4
+    with pytest.raises(ValueError, match="pad"):
+        PaddedGenerator(G, 0)
+
+
 def test_a_bad_tier_or_step_count_is_refused_with_the_reason():
     with pytest.raises(ValueError, match="name"):
         train_recipe("legendary", 0)
@@ -102,6 +130,14 @@ def test_the_script_trains_samples_grades_and_writes_its_json(tmp_path):
     assert _script("--collect", str(tmp_path / "runs"), "--into", str(into), cwd=tmp_path).returncode == 0
     (row,) = json.loads(into.read_text())["runs"]
     assert row["fd"] == grade["fd"] and row["command"].endswith("--steps 3")
+    before = into.read_text()
+    refused = _script("--collect", str(tmp_path / "runs"), "--into", str(into), cwd=tmp_path)
+    assert refused.returncode != 0 and "--update" in refused.stderr and into.read_text() == before
+    other = {**row, "tier": "boss", "seed": 2, "fd": 1.5}
+    into.write_text(json.dumps({"runs": [{**row, "fd": -1.0}, other]}))  # a stale row and another recipe's
+    updated = _script("--collect", str(tmp_path / "runs"), "--into", str(into), "--update", cwd=tmp_path)
+    assert updated.returncode == 0, updated.stderr
+    assert json.loads(into.read_text())["runs"] == [row, other]  # the stale row replaced, the other kept
     again = _script("--tier", "simple", "--seed", "0", "--out", str(out), cwd=tmp_path)
     assert again.returncode == 2 and "not an empty folder" in again.stderr  # never writes over a run
     bad = _script("--tier", "epic", "--out", str(tmp_path / "x"), cwd=tmp_path)
@@ -112,3 +148,12 @@ def test_the_shipped_file_is_small_and_installed_with_the_package():
     assert RUNS_FILE.stat().st_size < 50_000
     text = (ROOT / "pyproject.toml").read_text()
     assert '"capstone/*.json"' in text
+
+
+def test_the_docs_show_the_shipped_runs_as_runs_table_writes_them():
+    from gancourse.capstone import tiers
+
+    table = tiers.runs_table(reference_runs())
+    assert table.count("\n") == 1 + len(RECIPE_NAMES)  # a header, a rule and a row per recipe
+    assert table in tiers.__doc__
+    assert table in (ROOT / "book" / "instructors.md").read_text()

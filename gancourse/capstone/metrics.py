@@ -53,5 +53,5 @@ def class_entropy(probs: torch.Tensor) -> float:
     """Return the entropy (nats) of the distribution of the judge's labels, at most ln(n_classes)."""
     shares = torch.bincount(probs.argmax(dim=1), minlength=probs.shape[1]).double() / len(probs)
     shares = shares[shares > 0]
-    return max(float(-(shares * shares.log()).sum()), 0.0) if len(shares) else 0.0
+    return max(0.0, float(-(shares * shares.log()).sum())) if len(shares) else 0.0  # 0.0, never -0.0
 

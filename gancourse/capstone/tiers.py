@@ -3,15 +3,15 @@
 Each tier has a reference recipe (``gancourse.capstone.recipes``), trained by
 ``scripts/capstone_reference.py --tier NAME --seed S`` on ``training_set()`` and graded on 1,000 of
 its images (quick profile, against the 10,000 reference glyphs). The runs ship in
-``reference_runs.json`` (``reference_runs()``); one thread each on a shared 2-core CPU, within a
-budget of about 70 minutes of wall time for all of them:
+``reference_runs.json`` (``reference_runs()``), one thread each on a shared 2-core CPU;
+``runs_table(reference_runs())`` writes this table from them:
 
 | recipe (seeds) | steps | train min (wall) | FD mean ± sd | FD range | widest 95% CI | detector rate | class entropy | tier reached |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 | simple (0, 1, 2) | 900 | 5 | 128.0 ± 6.6 | 120.4-132.0 | [111.2, 145.7] | 0.591-0.598 | 2.132-2.173 | simple |
 | medium (0, 1, 2) | 2,700 | 9 | 98.2 ± 6.5 | 91.1-103.9 | [81.1, 114.3] | 0.598-0.628 | 2.199-2.218 | medium |
-| strong (0, 1, 2) | 1,500 | 11 | 96.2 ± 2.9 | 92.9-98.3 | [84.7, 109.5] | 0.590-0.619 | 2.169-2.218 | medium |
-| boss (0, 1, 2) | 400 | 7 | 1911.6 ± 148.2 | 1793.0-2077.8 | [1764.3, 2094.8] | 0.619-0.999 | 0.000-0.736 | none |
+| strong (0, 1, 2) | 1,500 | 5 | 27.1 ± 4.1 | 24.2-31.8 | [20.3, 39.2] | 0.690-0.708 | 2.282-2.287 | strong |
+| boss (0, 1, 2) | 3,000 | 32 | 41.0 ± 6.6 | 33.9-47.0 | [24.0, 62.9] | 0.743-0.767 | 2.222-2.263 | medium |
 
 The rule (``rule_violations`` checks it, ``tests/test_capstone_tiers.py`` on the shipped file): a
 tier's ``fd_max`` sits at or above the upper end of the FD interval of every run meant to reach it,
@@ -19,27 +19,29 @@ and below the FD of every run of a lower recipe; its ``detector_min`` and ``entr
 below every run meant to reach it and rise from tier to tier. So every run gets, with margin, the
 tier ``REACHES`` names for its recipe, and no run of a lower recipe reaches a higher tier.
 
-Within the budget two recipes fell short of their own tier. ``strong`` (spectral norm and the
-hinge loss, 1,500 steps) landed where ``medium`` (the DCGAN, 2,700 steps) did, with overlapping
-intervals: both reach ``medium``, and no FD bound between them would hold with margin. ``boss``
-(the style-based generator with DiffAugment, several times the cost of a DCGAN step on a CPU, so
-400 steps) collapsed onto a few digits and reaches no tier. The bounds of ``strong`` and ``boss``
-are therefore not placed by reference runs; they stay where the shipped networks and real glyphs
-put them (measured before the reference runs, same grader):
+``strong`` is placed by its runs (WGAN-GP, 1,500 steps): its 60 sits above their widest interval
+(39.2) and below every medium run (91.1 at the least), near the geometric middle of the two; its
+detector and entropy bounds, 0.68 and 2.27, sit just below the strong runs' lowest (0.690, 2.282).
+
+``boss`` is not placed by a run. Its recipe (the style-based generator with DiffAugment, 3,000
+steps, about 32 minutes a run on the CPU) trails the strong recipe in FD (41.0 against 27.1) and in
+class balance (entropy 2.222-2.263, below strong's 2.27), though its detector rate is higher
+(0.743-0.767 against 0.690-0.708); it reaches ``medium``. A run that beats the strong recipe's
+FD with margin needs more steps than a shared CPU allows (``--steps``, e.g. on a GPU). Until then
+``boss`` stays where fresh real glyphs and the shipped networks put it (measured with the same
+grader; the tier column under the bounds above):
 
 | source (1,000 images) | fd | fd_ci | detector_rate | class_entropy | tier now |
 | --- | --- | --- | --- | --- | --- |
 | fresh real glyphs, seeds 7, 8, 9, 11 | 1.1-2.2 | up to [0.04, 5.3] | 0.987-0.995 | 2.30 | boss |
-| shipped cgan_glyphs, 3 noise seeds | 5.5-8.8 | up to [4.3, 15.3] | 0.929-0.938 | 2.29-2.30 | strong |
-| shipped biggan_glyphs | 45-52 | up to [38, 68] | 0.994-0.999 | 2.29-2.30 | medium |
-| shipped dcgan_glyphs | 64-75 | up to [66, 85] | 0.625-0.670 | 2.24-2.25 | medium |
-| shipped style_glyphs | 62-76 | up to [62, 91] | 0.667-0.679 | 2.23-2.24 | medium |
+| shipped cgan_glyphs, noise seeds 1, 2, 6 | 5.5-7.9 | up to [4.1, 12.9] | 0.929-0.943 | 2.297-2.300 | strong |
+| shipped biggan_glyphs, noise seeds 1, 2, 6 | 41.1-50.2 | up to [38.4, 64.0] | 0.995-0.998 | 2.299-2.300 | strong |
+| shipped style_glyphs, noise seeds 1, 2, 6 | 58.8-63.8 | up to [56.1, 78.0] | 0.675-0.694 | 2.233-2.240 | medium |
+| shipped dcgan_glyphs, noise seeds 1, 2, 6 | 67.2-75.2 | up to [64.9, 84.8] | 0.638-0.670 | 2.239-2.256 | medium |
 | uniform noise | 1,410 | [1404, 1416] | 0.059 | 1.05 | none |
 
-``strong``'s 20 sits above the upper end of cgan_glyphs' intervals (15.3) and far below every
-unconditional network's FD; ``boss``'s 4.0 sits above every fresh real point estimate (at most 2.2,
-though their intervals reach 5.3) and below every cgan_glyphs point (at least 5.5), which also fails
-boss's detector rate. Longer reference runs (e.g. on a GPU) would place them from runs as well.
+``boss``'s 4.0 sits above every fresh real point estimate (at most 2.2, though their intervals
+reach 5.3) and below every cgan_glyphs point (at least 5.5), which also fails boss's detector rate.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["Tier", "TIERS", "TIER_NAMES", "tier", "REACHES", "RUNS_FILE", "reference_runs",
-           "rule_violations"]
+           "rule_violations", "runs_table"]
 
 RUNS_FILE = Path(__file__).with_name("reference_runs.json")
 
@@ -67,13 +69,13 @@ class Tier:
 TIERS = (  # from the lowest to the highest; a submission gets the highest tier whose every bound it meets
     Tier("simple", fd_max=150.0, detector_min=0.5, entropy_min=2.0),
     Tier("medium", fd_max=115.0, detector_min=0.55, entropy_min=2.1),
-    Tier("strong", fd_max=20.0, detector_min=0.9, entropy_min=2.2),  # not placed by a run: see above
-    Tier("boss", fd_max=4.0, detector_min=0.95, entropy_min=2.25),  # not placed by a run: see above
+    Tier("strong", fd_max=60.0, detector_min=0.68, entropy_min=2.27),
+    Tier("boss", fd_max=4.0, detector_min=0.95, entropy_min=2.28),  # not placed by a run: see above
 )
 TIER_NAMES = ("none",) + tuple(t.name for t in TIERS)
 # The tier each tier's reference recipe reaches, as measured (the table above): a recipe that fell
-# short of its own tier within the reference runs' CPU budget is listed with the tier it did reach.
-REACHES = {"simple": "simple", "medium": "medium", "strong": "medium", "boss": "none"}
+# short of its own tier within the reference runs' CPU budget (boss) is listed with the tier it reached.
+REACHES = {"simple": "simple", "medium": "medium", "strong": "strong", "boss": "medium"}
 
 
 def tier(fd: float, detector_rate: float, class_entropy: float, memorised: bool) -> str:
@@ -116,3 +118,28 @@ def rule_violations(runs: list[dict], tiers: tuple[Tier, ...] = TIERS,
         elif wanted != "none" and r["fd_ci"][1] > bounds[wanted].fd_max:
             problems.append(f"{label}: its FD interval reaches {r['fd_ci'][1]:.1f}, over {bounds[wanted].fd_max}")
     return problems
+
+
+def runs_table(runs: list[dict]) -> str:
+    """Return the reference runs as a Markdown table, one row per recipe (the table above)."""
+    def span(values: list[float], digits: int) -> str:
+        return f"{min(values):.{digits}f}-{max(values):.{digits}f}"
+
+    lines = ["| recipe (seeds) | steps | train min (wall) | FD mean ± sd | FD range | widest 95% CI | detector rate "
+             "| class entropy | tier reached |", "| --- " * 9 + "|"]
+    for name in dict.fromkeys(r["tier"] for r in runs):
+        mine = [r for r in runs if r["tier"] == name]
+        fds = [r["fd"] for r in mine]
+        mean = sum(fds) / len(fds)
+        sd = (sum((x - mean) ** 2 for x in fds) / (len(fds) - 1)) ** 0.5 if len(fds) > 1 else 0.0
+        reached = sorted({tier(r["fd"], r["detector_rate"], r["class_entropy"], r["memorised"]) for r in mine},
+                         key=TIER_NAMES.index)
+        seeds = ", ".join(str(r["seed"]) for r in mine)
+        steps = "/".join(f"{n:,}" for n in sorted({r["steps"] for r in mine}))
+        minutes = sum(r["train_seconds"] for r in mine) / len(mine) / 60
+        ci = f"[{min(r['fd_ci'][0] for r in mine):.1f}, {max(r['fd_ci'][1] for r in mine):.1f}]"
+        cells = [f"{name} ({seeds})", steps, f"{minutes:.0f}", f"{mean:.1f} ± {sd:.1f}", span(fds, 1), ci,
+                 span([r["detector_rate"] for r in mine], 3), span([r["class_entropy"] for r in mine], 3),
+                 ", ".join(reached)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
