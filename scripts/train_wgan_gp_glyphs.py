@@ -30,9 +30,8 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-from gancourse.data.glyphs import GlyphDataset
+from gancourse.data.glyphs import GlyphDataset, crop_glyphs, pad_glyphs
 from gancourse.metrics import GlyphFeatures, frechet_distance_features
 from gancourse.metrics.judges import glyph_classifier, judge_verdict
 from gancourse.models import DCGANGenerator, critic, generate
@@ -53,12 +52,12 @@ N_EVAL, EVAL_SEED, EVERY = 1_000, 2024, 100
 
 def pad_to_32(images: torch.Tensor) -> torch.Tensor:
     """Return 28 x 28 images padded to 32 x 32 with the background value -1."""
-    return F.pad(images, (2, 2, 2, 2), value=-1.0)
+    return pad_glyphs(images, 2)
 
 
 def crop_to_28(images: torch.Tensor) -> torch.Tensor:
     """Return the central 28 x 28 pixels of 32 x 32 images (what the glyph judge reads)."""
-    return images[..., 2:30, 2:30]
+    return crop_glyphs(images, 2)
 
 
 def main() -> None:

@@ -350,3 +350,17 @@ def test_every_font_renders_every_digit_inside_the_frame():
     assert (w.sum(axis=(1, 2)) > 20).all()  # every glyph has real ink
     border = np.concatenate([w[:, 0, :], w[:, -1, :], w[:, :, 0], w[:, :, -1]], axis=1)
     assert border.max() == 0.0  # upright at scale 1, nothing touches the edge
+
+
+def test_pad_glyphs_frames_with_background_and_crop_glyphs_undoes_it():
+    from gancourse.data.glyphs import crop_glyphs, pad_glyphs
+
+    images = torch.rand(3, 1, 28, 28) * 2 - 1
+    framed = pad_glyphs(images)
+    assert framed.shape == (3, 1, 32, 32) and torch.equal(crop_glyphs(framed), images)
+    border = torch.ones(32, 32, dtype=torch.bool)
+    border[2:30, 2:30] = False
+    assert (framed[..., border] == -1).all()
+    assert pad_glyphs(images, 1).shape[-1] == 30
+    with pytest.raises(ValueError, match="pad"):
+        pad_glyphs(images, 0)

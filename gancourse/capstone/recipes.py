@@ -34,11 +34,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from gancourse import checks
 from gancourse.capstone.data import training_set
+from gancourse.data.glyphs import crop_glyphs, pad_glyphs
 from gancourse.models import DCGANDiscriminator, DCGANGenerator, StyleGenerator, critic, generate
 from gancourse.training import DiffAugmentSteps, History, PiecewiseConstant, TrainConfig, train_gan
 
@@ -115,8 +115,7 @@ class CroppedGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Return G(z) without its outer ``pad`` pixels."""
-        p = self.pad
-        return self.G(z)[..., p:-p, p:-p]
+        return crop_glyphs(self.G(z), self.pad)
 
 
 class PaddedGenerator(nn.Module):
@@ -129,7 +128,7 @@ class PaddedGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Return G(z) framed by ``pad`` pixels of -1."""
-        return F.pad(self.G(z), (self.pad,) * 4, value=-1.0)
+        return pad_glyphs(self.G(z), self.pad)
 
 
 def build(recipe: Recipe, seed: int) -> tuple[nn.Module, nn.Module]:
@@ -158,7 +157,7 @@ def train_recipe(name: str, seed: int, steps: int | None = None, *, progress: bo
     variant = DiffAugmentSteps(recipe.diffaugment) if recipe.diffaugment else None
     images = training_set() if data is None else data
     if recipe.pad:
-        images = F.pad(images, (recipe.pad,) * 4, value=-1.0)  # -1: the glyphs' background
+        images = pad_glyphs(images, recipe.pad)
     history = train_gan(G, D, images, config, variant=variant, lr_schedule=recipe.schedule(steps),
                         progress=progress)
     kept = history.ema_generator if history.ema_generator is not None else G

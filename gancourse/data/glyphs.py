@@ -60,7 +60,9 @@ __all__ = [
     "MAX_WOBBLE",
     "STYLES",
     "attributes_from_factors",
+    "crop_glyphs",
     "font_stroke_width",
+    "pad_glyphs",
     "render",
     "render_factors",
 ]
@@ -88,6 +90,18 @@ ATTRIBUTE_RULES: dict[str, tuple[str, str, float | bool]] = {
     "shifted_down": ("shift_y", "<", -0.75),
 }
 ATTRIBUTE_NAMES: tuple[str, ...] = tuple(ATTRIBUTE_RULES)
+
+
+def pad_glyphs(images: torch.Tensor, pad: int = 2) -> torch.Tensor:
+    """Return glyphs framed by ``pad`` background pixels (-1) on each side: 28 x 28 to 32 x 32 by default."""
+    return torch.nn.functional.pad(images, (checks.positive_int("pad", pad, "pixels to add on each side"),) * 4,
+                                   value=-1.0)
+
+
+def crop_glyphs(images: torch.Tensor, pad: int = 2) -> torch.Tensor:
+    """Return images without their outer ``pad`` pixels on each side (undoes ``pad_glyphs``)."""
+    p = checks.positive_int("pad", pad, "pixels to cut from each side")
+    return images[..., p:-p, p:-p]
 
 
 def _check_range(name: str, value: tuple[float, float]) -> None:
